@@ -1,0 +1,51 @@
+# The FastPix live console. Two commands on a fresh machine:
+#   make demo   the console + a seeded FastPix emulator, demo logins printed
+#   make test   the whole suite, lint included (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install chromium lint test test-fast run demo bench clean
+
+$(STAMP): requirements.lock
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
+
+test: $(STAMP) chromium lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# Without the browser journeys, for a quick loop while coding.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not e2e"
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+demo: $(STAMP)
+	$(BIN)/python -m scripts.demo --host $(HOST) --port $(PORT)
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache

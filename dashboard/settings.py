@@ -1,0 +1,247 @@
+"""Settings for the FastPix live console, read only from the environment (see .env.example).
+
+A value that cannot be parsed stops the process at start with a message that names the variable.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {raw!r}.")
+
+
+def _number(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum:g} and {maximum:g}, got {raw!r}.")
+    return value
+
+
+def _url(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {value!r}.")
+    return value.rstrip("/")
+
+
+def _parsed(name: str, parse: Callable[[str], dict[str, Any]], schemes: dict[str, str], default: str) -> dict[str, Any]:
+    """Run one of django-environ's URL parsers, naming the variable when the value is bad."""
+    raw = env.str(name, default=default)
+    scheme = urlsplit(raw).scheme
+    if scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"{name} is not a valid URL for this setting: unknown scheme {scheme!r} "
+            f"(use one of {', '.join(sorted(schemes))})."
+        )
+    try:
+        return parse(raw)
+    except Exception as exc:  # django-environ raises several kinds for a bad URL
+        raise ImproperlyConfigured(f"{name} is not a valid URL for this setting: {exc}") from None
+
+
+DEBUG = _bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if not DEBUG else ["*"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "csp",
+    "axes",
+    "streams",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            # {% partialdef %} everywhere without a {% load %}, as in Django 6.
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "streams.context_processors.console",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _parsed("DATABASE_URL", env.db_url_config, env.DB_SCHEMES, f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+CACHES = {"default": _parsed("CACHE_URL", env.cache_url_config, env.CACHE_SCHEMES, "locmemcache://console")}
+# Sessions live in the cache (Redis in production) and are written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "stream-list"
+LOGOUT_REDIRECT_URL = "login"
+
+# Failed sign-ins are throttled per username and address: 5 failures lock that pair for 15 minutes.
+AXES_FAILURE_LIMIT = int(_number("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=1000))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _bool("STATIC_MANIFEST", default=not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+
+# FastPix. The demo and the tests point FASTPIX_API_BASE at emulator/ on 127.0.0.1.
+FASTPIX_API_BASE = _url("FASTPIX_API_BASE", "https://api.fastpix.com/v1")
+FASTPIX_TOKEN_ID = env.str("FASTPIX_TOKEN_ID", default="")
+FASTPIX_SECRET_KEY = env.str("FASTPIX_SECRET_KEY", default="")
+FASTPIX_TIMEOUT = _number("FASTPIX_TIMEOUT", 10.0, minimum=0.1, maximum=120)
+FASTPIX_RETRY_BACKOFF = _number("FASTPIX_RETRY_BACKOFF", 1.0, minimum=0, maximum=10)
+FASTPIX_PLAYER_URL = _url("FASTPIX_PLAYER_URL", "https://play.fastpix.com")
+FASTPIX_STREAM_URL = _url("FASTPIX_STREAM_URL", "https://stream.fastpix.com")
+FASTPIX_IMAGES_URL = _url("FASTPIX_IMAGES_URL", "https://images.fastpix.com")
+FASTPIX_RTMPS_URL = env.str("FASTPIX_RTMPS_URL", default="rtmps://live.fastpix.com:443/live")
+FASTPIX_SRT_HOST = env.str("FASTPIX_SRT_HOST", default="live.fastpix.com:778")
+# How long one viewer count is shared by everyone watching (Django's cache, so Redis shares it too).
+VIEWER_COUNT_TTL = _number("VIEWER_COUNT_TTL", 5.0, minimum=0.5, maximum=300)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# A strict CSP: scripts and styles only from our own origin, frames only from the FastPix player.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", _origin(FASTPIX_IMAGES_URL)],
+        "frame-src": [_origin(FASTPIX_PLAYER_URL)],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Production hardening; HTTPS=0 turns the HTTPS-only parts off for a plain-HTTP demo on 127.0.0.1.
+HTTPS = _bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_PROXY", False) else None
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # The request log line (streams.middleware) replaces Django's own per-request noise.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # httpx logs every URL at INFO; our own line per FastPix call is enough.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

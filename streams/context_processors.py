@@ -1,0 +1,32 @@
+"""Navigation and role for base.html: the menu shows only what the user's role may use."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from streams.roles import ROLES, perm
+
+_NAV = (
+    ("Streams", "stream-list", "view_streams"),
+    ("New stream", "stream-create", "create_stream"),
+    ("Recordings", "recording-list", "view_recordings"),
+    ("Audit log", "audit-log", "view_audit_log"),
+)
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    path = request.path
+    items = []
+    for label, url_name, codename in _NAV:
+        if user.has_perm(perm(codename)):
+            url = reverse(url_name)
+            items.append({"label": label, "url": url, "current": path == url})
+    group_names = {group.name for group in user.groups.all()}
+    role_name = next((role.group for role in ROLES.values() if role.group in group_names), "")
+    if not role_name and user.is_superuser:
+        role_name = "Superuser"
+    return {"nav_items": items, "role_name": role_name}

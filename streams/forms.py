@@ -1,0 +1,149 @@
+"""Forms for the console. Bounds come from the FastPix contract, checked before any call is made:
+metadata ≤ 10 entries with keys and values ≤ 255 characters (contract §7, §9 A12), reconnect window
+60–1800 s (§9 A21)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+METADATA_MAX_ENTRIES = 10
+METADATA_MAX_LENGTH = 255
+RECONNECT_MIN, RECONNECT_MAX = 60, 1800
+NAME_KEY = "livestream_name"
+
+RECONNECT_HINT = (
+    "How long FastPix keeps the broadcast open when the encoder drops, waiting for it to come back "
+    "(60–1800 seconds). Within the window a reconnect continues the same recording; after it, the "
+    "broadcast ends."
+)
+
+
+class MetadataRowForm(forms.Form):
+    key = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=True, label="Key")
+    value = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=False, label="Value")
+
+
+class BaseMetadataFormSet(forms.BaseFormSet):
+    """Key/value rows. Blank rows are ignored; a value without a key, or a repeated key, is an error."""
+
+    reserved_keys: frozenset[str] = frozenset()
+
+    def clean(self) -> None:
+        if any(form.errors for form in self.forms):
+            return
+        seen: set[str] = set()
+        for form in self.forms:
+            if form.cleaned_data.get("DELETE"):
+                continue
+            key = form.cleaned_data.get("key", "")
+            value = form.cleaned_data.get("value", "")
+            if not key and not value:
+                continue
+            if not key:
+                form.add_error("key", "Give this value a key, or clear the row.")
+            elif key in seen:
+                form.add_error("key", f"The key “{key}” is used twice. Keys must be unique.")
+            elif key in self.reserved_keys:
+                form.add_error("key", f"“{key}” is set by the Name field above.")
+            seen.add(key)
+        if len(seen) + len(self.reserved_keys) > METADATA_MAX_ENTRIES:
+            raise ValidationError(
+                f"FastPix keeps at most {METADATA_MAX_ENTRIES} metadata entries"
+                + (" (the name counts as one)" if self.reserved_keys else "")
+                + f"; this has {len(seen) + len(self.reserved_keys)}."
+            )
+
+    def metadata(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for form in self.forms:
+            if form.cleaned_data.get("DELETE"):
+                continue
+            key = form.cleaned_data.get("key", "")
+            if key:
+                result[key] = form.cleaned_data.get("value", "")
+        return result
+
+
+MetadataFormSet = forms.formset_factory(
+    MetadataRowForm, formset=BaseMetadataFormSet, extra=0, can_delete=True, max_num=50, absolute_max=50
+)
+
+
+def metadata_formset(
+    data: QueryDict | None = None,
+    *,
+    initial: Mapping[str, str] | None = None,
+    add_row: bool = False,
+    reserved_keys: frozenset[str] = frozenset(),
+) -> BaseMetadataFormSet:
+    """Rows for a metadata map. `add_row` re-displays the posted rows plus one blank one."""
+    rows = [{"key": key, "value": value} for key, value in (initial or {}).items()]
+    if data is not None and add_row:
+        data = data.copy()
+        total = int(data.get("meta-TOTAL_FORMS", "0") or 0)
+        data["meta-TOTAL_FORMS"] = str(min(total + 1, 50))
+    formset = cast(BaseMetadataFormSet, MetadataFormSet(data, initial=rows, prefix="meta"))
+    if data is None:
+        # One blank row to type into, or more if the map is empty.
+        formset.extra = 1 if rows else 2
+    formset.reserved_keys = reserved_keys
+    return formset
+
+
+def fingerprint(metadata: Mapping[str, str], reconnect_window: int) -> str:
+    """A short digest of what the edit form shows, to notice a change made upstream meanwhile."""
+    payload = json.dumps({"m": dict(sorted(metadata.items())), "r": reconnect_window}, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+class StreamSettingsForm(forms.Form):
+    reconnect_window = forms.IntegerField(
+        label="Reconnect window (seconds)",
+        min_value=RECONNECT_MIN,
+        max_value=RECONNECT_MAX,
+        help_text=RECONNECT_HINT,
+    )
+    original = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class CreateStreamForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=METADATA_MAX_LENGTH,
+        required=False,
+        help_text="Shown in the console (stored as the livestream_name metadata key).",
+    )
+    max_resolution = forms.ChoiceField(
+        label="Maximum resolution",
+        choices=[("1080p", "1080p"), ("720p", "720p"), ("480p", "480p")],
+        initial="1080p",
+    )
+    reconnect_window = forms.IntegerField(
+        label="Reconnect window (seconds)",
+        min_value=RECONNECT_MIN,
+        max_value=RECONNECT_MAX,
+        initial=RECONNECT_MIN,
+        help_text=RECONNECT_HINT,
+    )
+    access_policy = forms.ChoiceField(
+        label="Live playback",
+        choices=[("public", "Public: anyone with the link"), ("private", "Private: signed URLs only")],
+        initial="public",
+    )
+    media_policy = forms.ChoiceField(
+        label="Recordings",
+        choices=[("public", "Public: anyone with the link"), ("private", "Private: signed URLs only")],
+        initial="public",
+    )
+    enable_recording = forms.BooleanField(label="Record each broadcast", required=False, initial=True)
+    enable_dvr_mode = forms.BooleanField(
+        label="DVR: let viewers rewind the live broadcast", required=False, initial=False
+    )
+    submission = forms.UUIDField(widget=forms.HiddenInput)

@@ -1,0 +1,20 @@
+"""Test settings: the production settings, fed the environment a test run needs.
+
+The values are only defaults: the PostgreSQL/Redis run (make test-services) sets DATABASE_URL and
+CACHE_URL in the environment and they win.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("HTTPS", "0")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "*")
+os.environ.setdefault("FASTPIX_API_BASE", "http://127.0.0.1:9/v1")  # each test points it at its emulator
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from dashboard.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, and only for tests
+AXES_ENABLED = True

@@ -1,0 +1,78 @@
+"""Settings come only from the environment, and a bad value stops the start with the variable's name."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE"}
+        and not k.startswith(("FASTPIX_", "DATABASE_URL", "CACHE_URL", "SECRET_KEY", "DEBUG"))
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup(); from django.conf import settings; print(settings.FASTPIX_API_BASE, settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_defaults_point_at_real_fastpix_with_sqlite_and_local_memory() -> None:
+    result = load_settings(SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "https://api.fastpix.com/v1",
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+
+
+def test_secret_key_is_required_when_debug_is_off() -> None:
+    result = load_settings()
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_on_runs_without_a_secret_key() -> None:
+    assert load_settings(DEBUG="1").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be a boolean"),
+        ("FASTPIX_API_BASE", "ftp://api.example.com", "FASTPIX_API_BASE must be an http(s) URL"),
+        ("FASTPIX_TIMEOUT", "soon", "FASTPIX_TIMEOUT must be a number"),
+        ("FASTPIX_TIMEOUT", "0", "FASTPIX_TIMEOUT must be between"),
+        ("DATABASE_URL", "nosuchdb://x/y", "DATABASE_URL is not a valid URL"),
+        ("CACHE_URL", "nosuchcache://x", "CACHE_URL is not a valid URL"),
+        ("VIEWER_COUNT_TTL", "-3", "VIEWER_COUNT_TTL must be between"),
+    ],
+)
+def test_a_bad_value_fails_at_start_naming_the_variable(variable: str, value: str, message: str) -> None:
+    result = load_settings(SECRET_KEY="x" * 50, **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_env_example_names_every_variable_the_settings_read() -> None:
+    example = (ROOT / ".env.example").read_text()
+    for variable in [
+        "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CACHE_URL",
+        "FASTPIX_API_BASE", "FASTPIX_TOKEN_ID", "FASTPIX_SECRET_KEY",
+    ]:  # fmt: skip
+        assert f"\n{variable}=" in example or example.startswith(f"{variable}=")

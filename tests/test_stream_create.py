@@ -1,0 +1,110 @@
+"""Creating a stream: one click creates one stream; a timeout is never retried blindly."""
+
+import uuid
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from streams.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def create_data(**fields: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Main stage",
+        "max_resolution": "720p",
+        "reconnect_window": "120",
+        "access_policy": "public",
+        "media_policy": "private",
+        "enable_recording": "on",
+        "submission": str(uuid.uuid4()),
+        "meta-TOTAL_FORMS": "1",
+        "meta-INITIAL_FORMS": "0",
+        "meta-MIN_NUM_FORMS": "0",
+        "meta-MAX_NUM_FORMS": "50",
+        "meta-0-key": "room",
+        "meta-0-value": "Hall B",
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_form_offers_every_setting_fastpix_accepts(admin_client: Client, emulator: Any) -> None:
+    html = admin_client.get("/streams/new/").content.decode()
+    for label in ("Name", "Maximum resolution", "Reconnect window", "Live playback", "Recordings", "DVR"):
+        assert label in html
+    assert 'name="submission"' in html
+
+
+def test_creating_lands_on_the_new_streams_page(admin_client: Client, emulator: Any) -> None:
+    response = admin_client.post("/streams/new/", create_data())
+    assert response.status_code == 302
+    stream_id = response["Location"].split("/")[2]
+    stream = emulator.stream_state(stream_id)["stream"]
+    assert stream["metadata"] == {"livestream_name": "Main stage", "room": "Hall B"}
+    assert stream["maxResolution"] == "720p"
+    assert stream["reconnectWindow"] == 120
+    assert stream["mediaPolicy"] == "private"
+    assert stream["enableRecording"] is True
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Created “Main stage”" in page
+    assert AuditEntry.objects.get(action="create").outcome == "done"
+
+
+def test_a_double_submit_creates_one_stream(admin_client: Client, emulator: Any) -> None:
+    data = create_data()
+    first = admin_client.post("/streams/new/", data)
+    second = admin_client.post("/streams/new/", data)
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")) == 1
+
+
+def test_invalid_input_is_explained_kept_and_never_sent(admin_client: Client, emulator: Any) -> None:
+    emulator.clear_requests()
+    data = create_data(reconnect_window="30", name="x" * 256, max_resolution="4k")
+    response = admin_client.post("/streams/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "greater than or equal to 60" in html
+    assert "at most 255 characters" in html
+    assert "Select a valid choice" in html
+    assert 'value="Hall B"' in html
+    assert emulator.requests() == []
+
+
+def test_the_name_counts_as_one_of_the_ten_metadata_entries(admin_client: Client, emulator: Any) -> None:
+    rows = {"meta-TOTAL_FORMS": "10"}
+    for n in range(10):
+        rows[f"meta-{n}-key"] = f"k{n}"
+        rows[f"meta-{n}-value"] = "v"
+    html = admin_client.post("/streams/new/", create_data(**rows)).content.decode()
+    assert "the name counts as one" in html
+
+
+def test_a_timeout_is_not_retried_and_the_list_is_reread(admin_client: Client, emulator: Any) -> None:
+    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", timeout=True, hang_seconds=3)
+    response = admin_client.post("/streams/new/", create_data())
+    html = response.content.decode()
+    assert response.status_code == 504
+    assert "FastPix did not answer in time" in html
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")) == 1
+    assert emulator.requests(path_regex=r"^/v1/live/streams$", method="GET")  # the list was re-read
+    assert AuditEntry.objects.get(action="create").outcome == "unknown"
+
+
+def test_a_server_error_is_explained_and_the_form_kept(admin_client: Client, emulator: Any) -> None:
+    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", status=500)
+    response = admin_client.post("/streams/new/", create_data())
+    assert response.status_code == 502
+    assert "FastPix did not create the stream" in response.content.decode()
+    assert 'value="Main stage"' in response.content.decode()
+    assert AuditEntry.objects.get(action="create").outcome == "failed"
+
+
+def test_producers_cannot_create(producer_client: Client, emulator: Any) -> None:
+    assert producer_client.get("/streams/new/").status_code == 403
+    assert producer_client.post("/streams/new/", create_data()).status_code == 403
+    assert emulator.requests(method="POST") == []
