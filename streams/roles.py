@@ -42,3 +42,15 @@ ROLES = {role.key: role for role in (ADMIN, PRODUCER, REVIEWER)}
 def perm(codename: str) -> str:
     """The full permission name for `user.has_perm`."""
     return f"streams.{codename}"
+
+
+def sync_groups() -> None:
+    """Make each role's group exist with exactly its permissions (the migration does this on install;
+    tests that flush the database call it again)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES.values():
+        group, _ = Group.objects.get_or_create(name=role.group)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="streams", codename__in=role.permissions)
+        )

@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from emulator.testing import EmulatorControl, EmulatorServer
 from streams.client import reset_client
-from streams.roles import ROLES
+from streams.roles import ROLES, sync_groups
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -59,6 +59,7 @@ def emulator(emulator_server: EmulatorServer, settings: Any) -> Iterator[Emulato
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(role: str, username: str | None = None) -> User:
+        sync_groups()  # transactional tests flush the groups the data migration made
         user = User.objects.create_user(username or f"{role}-user", password=PASSWORD)
         user.groups.add(Group.objects.get(name=ROLES[role].group))
         return user

@@ -44,8 +44,6 @@ from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstre
 
 PAGE_SIZES = (10, 25, 50)
 ORDERS: dict[str, Order] = {"newest": "desc", "oldest": "asc"}
-POLL_SECONDS = 5
-POLL_BACKOFF_SECONDS = 30
 SECRET_FIELDS = {"stream_key": "Stream key", "srt_secret": "SRT secret"}
 
 
@@ -115,8 +113,8 @@ def _actions_allowed(request: HtmxHttpRequest, stream: LiveStream | None, status
     }
 
 
-def _poll_delay(failed: bool) -> int:
-    return POLL_BACKOFF_SECONDS if failed else POLL_SECONDS
+def _poll_delay(failed: bool = False) -> int:
+    return settings.LIVE_POLL_BACKOFF_SECONDS if failed else settings.LIVE_POLL_SECONDS
 
 
 # ---------------------------------------------------------------- list
@@ -152,7 +150,7 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "past_the_end": not page.items and page.total > 0,
         "poll_url": reverse("stream-list-live") + params.query(),
-        "poll_delay": POLL_SECONDS,
+        "poll_delay": _poll_delay(),
         "list_url": reverse("stream-list"),
     }
     template = "streams/list.html"
@@ -228,7 +226,7 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
         "rtmps_url": settings.FASTPIX_RTMPS_URL,
         "srt_url": f"srt://{settings.FASTPIX_SRT_HOST}?streamid={stream.stream_id}",
         "poll_url": reverse("stream-live", args=[stream.stream_id]),
-        "poll_delay": POLL_SECONDS,
+        "poll_delay": _poll_delay(),
         "history": history,
         "reconnect_hint": RECONNECT_HINT,
         **extra,
