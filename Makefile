@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install chromium lint test test-fast run demo bench clean
+.PHONY: install chromium lint test test-services test-fast run demo bench clean
 
 $(STAMP): requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,15 +34,21 @@ lint: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
 
 test: $(STAMP) chromium lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not services"
+
+# The same suite on throwaway PostgreSQL and Redis servers (installed from Debian if missing).
+test-services: $(STAMP) chromium
+	scripts/test_services.sh
 
 # Without the browser journeys, for a quick loop while coding.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not e2e"
 
+# Production-style: gunicorn (gunicorn.conf.py), DEBUG off, everything else from the environment.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn dashboard.wsgi
 
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo --host $(HOST) --port $(PORT)

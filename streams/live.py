@@ -8,9 +8,10 @@ previous one, so a cache expiry never becomes a burst of identical upstream call
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,12 +82,18 @@ def _refresh(key: str, fetch: Callable[[], T], ttl: float) -> Reading:
     return reading
 
 
+def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Run `fn` on the FastPix pool, in this request's context (so its calls are logged with it)."""
+    context = contextvars.copy_context()
+    return fetch_pool.submit(context.run, fn, *args)
+
+
 def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
     """Viewer counts (approximate, contract §9 A9) for these streams, fetched side by side."""
     ids = list(dict.fromkeys(stream_ids))
     client = get_client()
     futures = {
-        stream_id: fetch_pool.submit(
+        stream_id: submit(
             shared, f"viewers:{stream_id}", lambda sid=stream_id: client.get_viewer_count(sid).views
         )
         for stream_id in ids

@@ -16,5 +16,10 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from dashboard.settings import *  # noqa: F403
 
+# Each xdist worker gets its own Redis database: cache.clear() in one worker must not empty another's.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+    _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    CACHES["default"]["LOCATION"] = CACHES["default"]["LOCATION"].rsplit("/", 1)[0] + f"/{_worker + 1}"  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, and only for tests
 AXES_ENABLED = True

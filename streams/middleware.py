@@ -1,0 +1,51 @@
+"""One log line per request, with the FastPix calls it made and their timings. Never a secret:
+paths and status codes only, no headers, no bodies, no query strings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from streams.client import UpstreamCall, upstream_calls
+
+log = logging.getLogger("streams.requests")
+
+
+def _describe(calls: list[UpstreamCall]) -> str:
+    return ", ".join(f"{c.method} {c.path} {c.status or 'ERR'} {c.elapsed_ms:.0f}ms" for c in calls)
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        calls: list[UpstreamCall] = []
+        token = upstream_calls.set(calls)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            return response
+        finally:
+            upstream_calls.reset(token)
+            elapsed = (time.perf_counter() - started) * 1000
+            user = (
+                request.user.get_username()
+                if getattr(request, "user", None) and request.user.is_authenticated
+                else "-"
+            )
+            log.info(
+                "%s %s %s %.0fms user=%s fastpix=%d [%s]",
+                request.method,
+                request.path,
+                status,
+                elapsed,
+                user,
+                len(calls),
+                _describe(calls),
+            )
