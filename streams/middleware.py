@@ -1,5 +1,5 @@
-"""One log line per request, with the FastPix calls it made and their timings. Never a secret:
-paths and status codes only, no headers, no bodies, no query strings."""
+"""One log line per request, with the FastPix calls it made and their timings, and a Server-Timing
+header. Never a secret: paths and status codes only, no headers, no bodies, no query strings."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             status = response.status_code
+            # Server-Timing lets browsers' dev tools and bench/ read the server's own time.
+            total = (time.perf_counter() - started) * 1000
+            response["Server-Timing"] = f'app;dur={total:.1f}, fastpix;desc="{len(calls)} calls"'
             return response
         finally:
             upstream_calls.reset(token)
