@@ -87,8 +87,9 @@ def metadata_formset(
     rows = [{"key": key, "value": value} for key, value in (initial or {}).items()]
     if data is not None and add_row:
         data = data.copy()
-        total = int(data.get("meta-TOTAL_FORMS", "0") or 0)
-        data["meta-TOTAL_FORMS"] = str(min(total + 1, 50))
+        total = data.get("meta-TOTAL_FORMS", "0")
+        if total.isdecimal():  # otherwise the formset reports its management form as tampered with
+            data["meta-TOTAL_FORMS"] = str(min(int(total) + 1, 50))
     formset = cast(BaseMetadataFormSet, MetadataFormSet(data, initial=rows, prefix="meta"))
     if data is None:
         # One blank row to type into, or more if the map is empty.
