@@ -54,6 +54,7 @@
     var copy = event.target.closest("[data-copy]");
     if (copy) copyText(copy);
   });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { wireTimes(event.detail.target); });
   document.addEventListener("closeDialog", function () { if (dialogOpen()) dialog().close(); });
   document.addEventListener("DOMContentLoaded", function () {
     var d = dialog();

@@ -130,7 +130,7 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     # Share what we just read with the pollers of this page (they only need ids and statuses).
     cache.set(
         params.cache_key,
-        Reading(tuple((s.stream_id, s.status) for s in page.items), timezone.now().timestamp()),
+        Reading(tuple((s.stream_id, s.status, s.name) for s in page.items), timezone.now().timestamp()),
         timeout=60,
     )
     counts = viewer_counts(s.stream_id for s in page.items if s.is_active)
@@ -169,7 +169,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     statuses = shared(
         params.cache_key,
         lambda: tuple(
-            (s.stream_id, s.status)
+            (s.stream_id, s.status, s.name)
             for s in client.list_streams(
                 page=params.page, limit=params.size, order=ORDERS[params.order]
             ).items
@@ -178,16 +178,17 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     failed = statuses.failed
     cells = []
     if not failed:
-        counts = viewer_counts(sid for sid, status in statuses.value if status == "active")
+        counts = viewer_counts(sid for sid, status, _ in statuses.value if status == "active")
         failed = any(reading.failed for reading in counts.values())
         cells = [
             {
                 "stream_id": stream_id,
                 "status": status,
+                "name": name,
                 "views": _views_of(counts.get(stream_id)),
                 "actions": _actions_allowed(request, None, status),
             }
-            for stream_id, status in statuses.value
+            for stream_id, status, name in statuses.value
         ]
     context = {
         "cells": cells,
