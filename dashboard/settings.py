@@ -54,7 +54,9 @@ def _url(name: str, default: str) -> str:
     return value.rstrip("/")
 
 
-def _parsed(name: str, parse: Callable[[str], dict[str, Any]], schemes: dict[str, str], default: str) -> dict[str, Any]:
+def _parsed(
+    name: str, parse: Callable[[str], dict[str, Any]], schemes: dict[str, str], default: str
+) -> dict[str, Any]:
     """Run one of django-environ's URL parsers, naming the variable when the value is bad."""
     raw = env.str(name, default=default)
     scheme = urlsplit(raw).scheme
@@ -131,7 +133,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _parsed("DATABASE_URL", env.db_url_config, env.DB_SCHEMES, f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    "default": _parsed(
+        "DATABASE_URL", env.db_url_config, env.DB_SCHEMES, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
 }
 CACHES = {"default": _parsed("CACHE_URL", env.cache_url_config, env.CACHE_SCHEMES, "locmemcache://console")}
 # Sessions live in the cache (Redis in production) and are written through to the database.
