@@ -178,3 +178,17 @@ def test_a_producer_sees_a_secret_only_after_an_explicit_reveal(
     assert stream["streamKey"] not in caplog.text
     again = producer_client.get(f"/streams/{stream['streamId']}/").content.decode()
     assert stream["streamKey"] not in again  # masked again on the next visit
+
+
+def test_error_pages_are_styled_and_show_no_internals(admin_client: Client, rf: Any) -> None:
+    from django.views.defaults import server_error
+
+    not_found = admin_client.get("/no/such/page/")
+    assert not_found.status_code == 404
+    assert "Page not found" in not_found.content.decode()
+    crashed = server_error(rf.get("/streams/"))
+    body = crashed.content.decode()
+    assert crashed.status_code == 500
+    assert "Something went wrong on our side" in body
+    for internal in ("Traceback", "File \"", "settings", "SECRET_KEY"):
+        assert internal not in body
