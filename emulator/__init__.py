@@ -1,0 +1,5 @@
+"""An offline stand-in for the FastPix Live Stream API (see /work/shared/fastpix-contract.md).
+
+`python -m emulator` serves it; `emulator.testing.EmulatorServer` runs it inside a test process.
+This package never imports the dashboard (`streams`) or Django.
+"""

@@ -1,0 +1,264 @@
+"""Run the emulator inside a test process, and drive it through its control API.
+
+Importing this module starts nothing. Typical pytest wiring (one server per session / xdist worker):
+
+    @pytest.fixture(scope="session")
+    def emulator_server():
+        with EmulatorServer() as server:
+            yield server
+
+    @pytest.fixture
+    def emulator(emulator_server):
+        emulator_server.control.reset()
+        return emulator_server.control
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+
+from emulator.app import create_app
+from emulator.runtime import DEFAULT_SECRET, DEFAULT_TOKEN_ID
+
+START_TIMEOUT_SECONDS = 5.0
+
+
+class EmulatorControl:
+    """A small typed client for `/_emulator` (contract §8)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=f"{self.base_url}/_emulator", timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise EmulatorControlError(response.status_code, response.text)
+        return response.json()
+
+    def reset(self, seed: int | None = None) -> None:
+        """Empty workspace (or `seed` streams), no faults, empty request log, initial settings."""
+        self._call("POST", "/reset", json={} if seed is None else {"seed": seed})
+
+    def create_stream(self, **fields: Any) -> dict[str, Any]:
+        """Create a stream in any state; fields are camelCase, e.g. `status="active", liveSeconds=4320`.
+
+        Returns the vendor stream object, exactly as `GET /v1/live/streams/{id}` returns it in `data`.
+        """
+        result: dict[str, Any] = self._call("POST", "/streams", json=fields)
+        return result
+
+    def stream_state(self, stream_id: str) -> dict[str, Any]:
+        """`{"stream": <vendor object>, "views", "activeSince", "encoderConnected", "disconnectedAt"}`."""
+        result: dict[str, Any] = self._call("GET", f"/streams/{stream_id}")
+        return result
+
+    def connect(self, stream_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/connect")
+        return result
+
+    def go_live(self, stream_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/go-live")
+        return result
+
+    def disconnect(self, stream_id: str, expire: bool = False) -> dict[str, Any]:
+        params = {"expire": "true" if expire else "false"}
+        result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/disconnect", params=params)
+        return result
+
+    def set_viewers(self, stream_id: str, n: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/viewers", json={"views": n})
+        return result
+
+    def create_media(
+        self,
+        stream_id: str,
+        *,
+        kind: str = "recording",
+        status: str = "Ready",
+        duration_seconds: float = 60.0,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a recording (`kind="recording"`) or live clip (`kind="clip"`); returns the vendor media object."""
+        body: dict[str, Any] = {"streamId": stream_id, "kind": kind, "status": status}
+        body["durationSeconds"] = duration_seconds
+        if created_at is not None:
+            body["createdAt"] = created_at
+        media: dict[str, Any] = self._call("POST", "/media", json=body)["media"]
+        return media
+
+    def media(self, media_id: str) -> dict[str, Any]:
+        """`{"media": <vendor object>, "kind", "readyAt"}`."""
+        result: dict[str, Any] = self._call("GET", f"/media/{media_id}")
+        return result
+
+    def set_media_status(self, media_id: str, status: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/media/{media_id}/status", json={"status": status})
+        return result
+
+    def add_fault(
+        self,
+        path_regex: str,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+        times: int | None = 1,
+        latency_ms: float | None = None,
+        timeout: bool = False,
+        hang_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Matching `/v1` requests fail with `status`, get `latency_ms` more, or hang then 504 (`timeout`).
+
+        `times=None` keeps the fault until `clear_faults()`.
+        """
+        body: dict[str, Any] = {"path_regex": path_regex, "method": method, "status": status, "times": times}
+        if retry_after is not None:
+            body["retry_after"] = retry_after
+        if latency_ms is not None:
+            body["latency_ms"] = latency_ms
+        if timeout:
+            body["timeout"] = True
+        if hang_seconds is not None:
+            body["hang_seconds"] = hang_seconds
+        result: dict[str, Any] = self._call("POST", "/faults", json=body)
+        return result
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def requests(self, path_regex: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
+        """Every `/v1` request so far: `{"method","path","query","status","time","durationMs"}`."""
+        params = {key: value for key, value in (("path_regex", path_regex), ("method", method)) if value}
+        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
+        return entries
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def settings(self, **kw: Any) -> dict[str, Any]:
+        """Change and return `latency_ms`, `simulate`, `processing_seconds` (no arguments: just read)."""
+        result: dict[str, Any] = (
+            self._call("POST", "/settings", json=kw) if kw else self._call("GET", "/settings")
+        )
+        return result
+
+    def add_credentials(self, token_id: str, secret: str, permissions: tuple[str, ...] = ("read",)) -> None:
+        body = {"tokenId": token_id, "secret": secret, "permissions": list(permissions)}
+        self._call("POST", "/credentials", json=body)
+
+
+class EmulatorControlError(RuntimeError):
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"control API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class EmulatorServer:
+    """The emulator on 127.0.0.1 in a background thread (its own event loop), on a free port."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        token_id: str = DEFAULT_TOKEN_ID,
+        secret: str = DEFAULT_SECRET,
+        seed: int = 0,
+        latency_ms: float = 0,
+        simulate: bool = False,
+        processing_seconds: float = 0.0,
+        rng_seed: int | None = None,
+    ) -> None:
+        self.host = "127.0.0.1"
+        self.token_id = token_id
+        self.secret = secret
+        self.app = create_app(
+            token_id=token_id,
+            secret=secret,
+            seed=seed,
+            latency_ms=latency_ms,
+            simulate=simulate,
+            processing_seconds=processing_seconds,
+            rng_seed=rng_seed,
+        )
+        self._requested_port = port
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._control: EmulatorControl | None = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("EmulatorServer is not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/v1"
+
+    @property
+    def control(self) -> EmulatorControl:
+        if self._control is None:
+            self._control = EmulatorControl(self.base_url)
+        return self._control
+
+    def start(self) -> EmulatorServer:
+        if self._thread is not None:
+            return self
+        # Bind here, so the port is known (and reserved) before the thread starts.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                sock.close()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.005)
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
