@@ -469,7 +469,9 @@ def _parse_media(data: dict[str, Any], *, media_id: str = "") -> Media:
         title=_opt_str(data.get("title")),
         created_at=_datetime(data.get("createdAt")),
         updated_at=_datetime(data.get("updatedAt")),
-        duration=_opt_str(data.get("duration")),
+        # The spec sends "HH:MM:SS"; SDK 1.2.0 models a number of seconds, so accept both.
+        duration=_opt_str(data.get("duration"))
+        or (str(data["duration"]) if isinstance(data.get("duration"), int | float) else None),
         thumbnail=_opt_str(data.get("thumbnail")),
         playback_ids=_playback_ids(data.get("playbackIds")),
         max_resolution=_opt_str(data.get("maxResolution")),

@@ -1228,3 +1228,11 @@ def test_get_client_builds_one_client_from_settings_and_reset_forgets_it(setting
         assert get_client() is not first
     finally:
         reset_client()
+
+
+def test_media_duration_in_seconds_as_a_number_is_understood_too() -> None:
+    # The spec says "HH:MM:SS"; the vendor's SDK 1.2.0 types it as a float of seconds.
+    from streams.client import _parse_media
+
+    assert _parse_media({"id": "m", "duration": 4321.6}).duration_seconds == 4322
+    assert _parse_media({"id": "m", "duration": "01:12:01"}).duration_seconds == 4321
