@@ -112,3 +112,20 @@ def test_the_detail_poll_updates_status_viewers_and_actions(
     assert '<span id="stream-status" hx-swap-oob="true">' in html
     assert 'class="viewers" hx-swap-oob="true">5' in html.replace("\n", "")
     assert "Finish broadcast" in html
+
+
+def test_simulcast_targets_are_listed_without_their_stream_keys(
+    admin_client: Client, emulator: Any, emulator_server: Any
+) -> None:
+    import httpx
+
+    stream = emulator.create_stream()
+    created = httpx.post(
+        f"{emulator_server.api_base}/live/streams/{stream['streamId']}/simulcast",
+        json={"url": "rtmp://live.example.com/app/", "streamKey": "third-party-key-123"},
+        auth=(emulator_server.token_id, emulator_server.secret),
+    )
+    assert created.status_code == 201
+    html = admin_client.get(f"/streams/{stream['streamId']}/").content.decode()
+    assert "rtmp://live.example.com/app/" in html
+    assert "third-party-key-123" not in html
