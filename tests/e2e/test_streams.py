@@ -85,7 +85,7 @@ def test_a_conflicting_edit_shows_both_versions_and_keeps_what_was_typed(
     expect(page.get_by_text("Theirs", exact=True)).to_be_visible()
     expect(page.get_by_label("Value 1")).to_have_value("Mine")
     page.get_by_role("button", name="Save mine anyway").click()
-    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.get_by_text("Saved. FastPix has the new metadata and reconnect window.")).to_be_visible()
     assert emulator.stream_state(stream["streamId"])["stream"]["metadata"] == {"livestream_name": "Mine"}
 
 

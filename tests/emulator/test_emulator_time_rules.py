@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -190,5 +191,17 @@ class TestSimulation:
             await simulation.stop()
             assert not simulation.running
 
-        asyncio.run(main())
+        # In a thread of its own: a browser test in the same worker may hold the main thread's loop.
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # an assertion inside main() must fail this test
+                failures.append(exc)
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        runner.join(timeout=30)
+        assert failures == []
         assert ticks >= 3
