@@ -114,3 +114,27 @@ def generation() -> int:
     """Bumped whenever this console changes a stream; part of every shared list key."""
     value = cache.get("streams:generation")
     return int(value) if value is not None else 0
+
+
+# FastPix does not say when a broadcast began, so the console remembers when it first saw each stream
+# live. The confirmation dialogs then say "live for at least 1 h 12 min": a floor, never a guess.
+LIVE_SINCE_SECONDS = 2 * 24 * 3600
+
+
+def note_statuses(statuses: Iterable[tuple[str, str]]) -> None:
+    """Record (stream id, status) sightings: the first sighting of a broadcast, and its end."""
+    now = time.time()
+    ended = []
+    for stream_id, status in statuses:
+        if status == "active":
+            cache.add(f"live-since:{stream_id}", now, timeout=LIVE_SINCE_SECONDS)
+        else:
+            ended.append(f"live-since:{stream_id}")
+    if ended:
+        cache.delete_many(ended)
+
+
+def live_for(stream_id: str) -> float | None:
+    """Seconds since the console first saw this broadcast live, or None if it has not."""
+    since = cache.get(f"live-since:{stream_id}")
+    return None if since is None else max(time.time() - float(since), 0.0)

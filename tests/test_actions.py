@@ -491,3 +491,30 @@ def test_deleting_from_the_detail_page_goes_back_to_the_list(
     response = htmx_act(admin_client, stream_id, "delete", confirm=NAME)
     assert response["HX-Redirect"] == "/streams/"
     assert f"Deleted “{NAME}”." in admin_client.get("/streams/").content.decode()
+
+
+def test_the_finish_dialog_says_how_long_the_console_has_seen_it_live(
+    producer_client: Client, emulator: Any
+) -> None:
+    import time
+
+    from django.core.cache import cache
+
+    stream = emulator.create_stream(status="active", views=214, metadata={"livestream_name": "Main stage"})
+    first = producer_client.get(f"/streams/{stream['streamId']}/finish/").content.decode()
+    assert "(214 viewers) and finalises the recording" in first  # just seen: no duration claimed
+    cache.set(f"live-since:{stream['streamId']}", time.time() - 4330)  # first seen live 72 minutes ago
+    html = producer_client.get(f"/streams/{stream['streamId']}/finish/").content.decode()
+    assert (
+        "Ends the broadcast of <strong>Main stage</strong> now (214 viewers, live for at least 1 h 12 min)"
+        in html
+    )
+
+
+def test_a_stream_seen_idle_forgets_when_it_went_live(admin_client: Client, emulator: Any) -> None:
+    from streams.live import live_for, note_statuses
+
+    note_statuses([("abc", "active")])
+    assert live_for("abc") is not None
+    note_statuses([("abc", "idle")])
+    assert live_for("abc") is None

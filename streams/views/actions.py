@@ -40,7 +40,7 @@ from streams.client import (
     Unavailable,
     get_client,
 )
-from streams.live import forget_stream, viewer_counts
+from streams.live import forget_stream, live_for, note_statuses, viewer_counts
 from streams.models import AuditEntry
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
@@ -116,6 +116,12 @@ def _views(stream: LiveStream | None) -> int | None:
     return int(reading.value)
 
 
+def _live_for(stream: LiveStream) -> float | None:
+    """How long the console has seen this broadcast live, when that is a minute or more."""
+    seconds = live_for(stream.stream_id) if stream.is_active else None
+    return seconds if seconds is not None and seconds >= 60 else None
+
+
 def _viewers_phrase(views: int | None) -> str:
     if views is None:
         return ""
@@ -174,8 +180,10 @@ def stream_action(request: HtmxHttpRequest, stream_id: str, action: str) -> Http
 def _confirm_context(
     request: HtmxHttpRequest, stream: LiveStream, spec: Action, from_list: bool, **extra: Any
 ) -> dict[str, Any]:
+    note_statuses([(stream.stream_id, stream.status)])
     views = _views(stream)
     return {
+        "live_for": _live_for(stream),
         "spec": spec,
         "action": spec.name,
         "stream": stream,

@@ -37,7 +37,7 @@ from streams.forms import (
     fingerprint,
     metadata_formset,
 )
-from streams.live import Reading, forget_stream, generation, shared, viewer_counts
+from streams.live import Reading, forget_stream, generation, note_statuses, shared, viewer_counts
 from streams.models import AuditEntry
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
@@ -133,6 +133,7 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
         Reading(tuple((s.stream_id, s.status, s.name) for s in page.items), timezone.now().timestamp()),
         timeout=60,
     )
+    note_statuses((s.stream_id, s.status) for s in page.items)
     counts = viewer_counts(s.stream_id for s in page.items if s.is_active)
     rows = [
         {
@@ -178,6 +179,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     failed = statuses.failed
     cells = []
     if not failed:
+        note_statuses((sid, status) for sid, status, _ in statuses.value)
         counts = viewer_counts(sid for sid, status, _ in statuses.value if status == "active")
         failed = any(reading.failed for reading in counts.values())
         cells = [
@@ -205,6 +207,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) -> dict[str, Any]:
+    note_statuses([(stream.stream_id, stream.status)])
     views = _views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
     primary = stream.primary_playback_id
     history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
@@ -256,6 +259,8 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         return HttpResponseStopPolling(response.content)
     views = None
     failed = status.failed
+    if not failed:
+        note_statuses([(stream_id, status.value)])
     if not failed and status.value == "active":
         reading = viewer_counts([stream_id])[stream_id]
         failed = reading.failed
