@@ -98,6 +98,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "streams.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Pages compress 10:1. Django's gzip adds a BREACH mitigation and CSRF tokens are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -602,7 +602,9 @@ class FastPixClient:
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             # The list view asks for up to 50 viewer counts at once from a thread pool: one pool, large
             # enough that those calls do not queue behind each other, reusing TLS connections.
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            # Idle connections are dropped after 4 s: before a server's usual 5 s keep-alive timeout, so
+            # that a reused connection is not one the server is closing at that moment.
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=4.0),
         )
 
     @property

@@ -2,13 +2,15 @@
 
 Every value here goes through Django's cache (local memory in one process, Redis across processes), so
 100 people watching the same page cost FastPix what one person costs: one call per stream per period.
-A short lock in the cache lets exactly one request refresh a value while the others keep serving the
-previous one, so a cache expiry never becomes a burst of identical upstream calls.
+A short lock in the cache lets exactly one request refresh a value; everyone else keeps serving the
+previous one meanwhile, so a cache expiry never becomes a burst of identical upstream calls, and a
+refresh never makes a poll wait for FastPix when there is something to show.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 
 from streams.client import FastPixError, NotFound, get_client
 
@@ -28,6 +30,13 @@ fetch_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fastpix")
 _WAIT_STEP = 0.02
 
 
+@functools.cache
+def shared_cache() -> BaseCache:
+    """One cache object for the whole process. Django's `cache` proxy is per thread, and the pool's
+    threads would each open their own Redis connection pool (a new TCP connection per task)."""
+    return caches.create_connection("default")
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A shared value and when it was fetched; `failed` marks a failed fetch remembered for one period."""
@@ -36,41 +45,49 @@ class Reading:
     fetched_at: float
     failed: bool = False
 
+    def is_fresh(self, ttl: float) -> bool:
+        return time.time() - self.fetched_at < ttl
+
 
 def _ttl() -> float:
     return float(settings.VIEWER_COUNT_TTL)
 
 
-def shared(key: str, fetch: Callable[[], T], *, ttl: float | None = None) -> Reading:
+def shared(
+    key: str, fetch: Callable[[], T], *, ttl: float | None = None, reading: Reading | None = None
+) -> Reading:
     """The value under `key`, fetched at most once per `ttl` seconds across every process.
 
-    A stale value is served while one request refreshes it. With nothing to serve, the other requests
-    wait for the refresher (bounded by the FastPix timeout) instead of calling FastPix themselves.
+    A stale value is served at once while one request refreshes it in the background. With nothing to
+    serve, the other requests wait for the refresher (bounded by the FastPix timeout) instead of
+    calling FastPix themselves. `reading` is what the caller already read from the cache, if anything.
     """
+    cache = shared_cache()
     ttl = _ttl() if ttl is None else ttl
-    reading: Reading | None = cache.get(key)
-    now = time.time()
-    if reading is not None and now - reading.fetched_at < ttl:
+    if reading is None:
+        reading = cache.get(key)
+    if reading is not None and reading.is_fresh(ttl):
         return reading
     lock_key = f"{key}:refreshing"
     lock_seconds = max(int(settings.FASTPIX_TIMEOUT * 3) + 1, 2)
     if cache.add(lock_key, 1, timeout=lock_seconds):
-        try:
-            return _refresh(key, fetch, ttl)
-        finally:
-            cache.delete(lock_key)
+        if reading is not None:
+            submit(_refresh, key, fetch, ttl, lock_key)
+            return reading
+        return _refresh(key, fetch, ttl, lock_key)
     if reading is not None:
         return reading
-    deadline = now + lock_seconds
+    deadline = time.time() + lock_seconds
     while time.time() < deadline:
         time.sleep(_WAIT_STEP)
         reading = cache.get(key)
         if reading is not None:
             return reading
-    return _refresh(key, fetch, ttl)
+    return _refresh(key, fetch, ttl, None)
 
 
-def _refresh(key: str, fetch: Callable[[], T], ttl: float) -> Reading:
+def _refresh(key: str, fetch: Callable[[], T], ttl: float, lock_key: str | None) -> Reading:
+    cache = shared_cache()
     try:
         reading = Reading(fetch(), time.time())
     except NotFound:
@@ -79,6 +96,8 @@ def _refresh(key: str, fetch: Callable[[], T], ttl: float) -> Reading:
         reading = Reading(exc, time.time(), failed=True)
     # Kept for a few periods so that a refresh in progress can serve the previous value.
     cache.set(key, reading, timeout=max(int(ttl * 6), 30))
+    if lock_key:
+        cache.delete(lock_key)
     return reading
 
 
@@ -89,20 +108,36 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
 
 
 def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
-    """Viewer counts (approximate, contract §9 A9) for these streams, fetched side by side."""
+    """Viewer counts (approximate, contract §9 A9) for these streams.
+
+    One cache read for all of them; only the missing ones are fetched, side by side, and a stale one
+    is served while it is refreshed in the background.
+    """
     ids = list(dict.fromkeys(stream_ids))
+    if not ids:
+        return {}
     client = get_client()
-    futures = {
-        stream_id: submit(
-            shared, f"viewers:{stream_id}", lambda sid=stream_id: client.get_viewer_count(sid).views
-        )
-        for stream_id in ids
-    }
-    return {stream_id: future.result() for stream_id, future in futures.items()}
+    keys = {stream_id: f"viewers:{stream_id}" for stream_id in ids}
+    found: dict[str, Reading] = shared_cache().get_many(list(keys.values()))
+    results: dict[str, Reading] = {}
+    missing: dict[str, Future[Reading]] = {}
+    for stream_id, key in keys.items():
+        reading = found.get(key)
+
+        def fetch(sid: str = stream_id) -> int:
+            return client.get_viewer_count(sid).views
+
+        if reading is None:
+            missing[stream_id] = submit(shared, key, fetch)
+        else:
+            results[stream_id] = shared(key, fetch, reading=reading)
+    results.update({stream_id: future.result() for stream_id, future in missing.items()})
+    return {stream_id: results[stream_id] for stream_id in ids}
 
 
 def forget_stream(stream_id: str) -> None:
     """Drop what we remember of a stream after we changed it, so the next look is fresh."""
+    cache = shared_cache()
     cache.delete_many([f"viewers:{stream_id}", f"status:{stream_id}"])
     try:
         cache.incr("streams:generation")
@@ -112,7 +147,7 @@ def forget_stream(stream_id: str) -> None:
 
 def generation() -> int:
     """Bumped whenever this console changes a stream; part of every shared list key."""
-    value = cache.get("streams:generation")
+    value = shared_cache().get("streams:generation")
     return int(value) if value is not None else 0
 
 
@@ -123,6 +158,7 @@ LIVE_SINCE_SECONDS = 2 * 24 * 3600
 
 def note_statuses(statuses: Iterable[tuple[str, str]]) -> None:
     """Record (stream id, status) sightings: the first sighting of a broadcast, and its end."""
+    cache = shared_cache()
     now = time.time()
     ended = []
     for stream_id, status in statuses:
@@ -136,5 +172,5 @@ def note_statuses(statuses: Iterable[tuple[str, str]]) -> None:
 
 def live_for(stream_id: str) -> float | None:
     """Seconds since the console first saw this broadcast live, or None if it has not."""
-    since = cache.get(f"live-since:{stream_id}")
+    since = shared_cache().get(f"live-since:{stream_id}")
     return None if since is None else max(time.time() - float(since), 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,17 @@ from streams.forms import (
     fingerprint,
     metadata_formset,
 )
-from streams.live import Reading, forget_stream, generation, note_statuses, shared, viewer_counts
+from streams.fragments import render_each
+from streams.live import (
+    Reading,
+    forget_stream,
+    generation,
+    note_statuses,
+    shared,
+    shared_cache,
+    submit,
+    viewer_counts,
+)
 from streams.models import AuditEntry
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
@@ -101,15 +112,34 @@ def _views_of(reading: Reading | None) -> int | None:
     return int(reading.value)
 
 
+def _role_flags(request: HtmxHttpRequest) -> dict[str, bool]:
+    """The role's lifecycle permissions, read once per request (a page asks for every row)."""
+    flags: dict[str, bool] | None = getattr(request, "_role_flags", None)
+    if flags is None:
+        user = request.user
+        flags = {
+            name: user.has_perm(perm(codename))
+            for name, codename in (
+                ("enable", "enable_stream"),
+                ("disable", "disable_stream"),
+                ("finish", "finish_stream"),
+                ("delete", "delete_stream"),
+                ("edit", "edit_stream"),
+            )
+        }
+        request._role_flags = flags  # type: ignore[attr-defined]
+    return flags
+
+
 def _actions_allowed(request: HtmxHttpRequest, stream: LiveStream | None, status: str) -> dict[str, bool]:
     """Which lifecycle buttons to show: the role allows it and the state permits it (contract §4.3)."""
-    user = request.user
+    can = _role_flags(request)
     return {
-        "enable": status == "disabled" and user.has_perm(perm("enable_stream")),
-        "disable": status in {"idle", "preparing", "active"} and user.has_perm(perm("disable_stream")),
-        "finish": status == "active" and user.has_perm(perm("finish_stream")),
-        "delete": user.has_perm(perm("delete_stream")),
-        "edit": status != "disabled" and user.has_perm(perm("edit_stream")),
+        "enable": status == "disabled" and can["enable"],
+        "disable": status in {"idle", "preparing", "active"} and can["disable"],
+        "finish": status == "active" and can["finish"],
+        "delete": can["delete"],
+        "edit": status != "disabled" and can["edit"],
     }
 
 
@@ -120,15 +150,31 @@ def _poll_delay(failed: bool = False) -> int:
 # ---------------------------------------------------------------- list
 
 
+def _flags(actions: dict[str, bool]) -> tuple[str, ...]:
+    return tuple(sorted(name for name, allowed in actions.items() if allowed))
+
+
+def _row_content(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Everything a list row shows, for its cached fragment's key."""
+    s: LiveStream = row["stream"]
+    return (s.stream_id, s.name, s.status, s.created_at, s.max_resolution, s.enable_recording, row["views"],
+            _flags(row["actions"]), settings.TIME_ZONE)  # fmt: skip
+
+
 @require_GET
 @requires("view_streams")
 @vary_on_headers("HX-Request")
 @fastpix_view
 def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ListParams.from_request(request)
+    # The streams that were live on this page last time are probably still live: fetch their viewer
+    # counts alongside the list instead of after it (one round trip instead of two).
+    known: Reading | None = shared_cache().get(params.cache_key)
+    if known is not None and not known.failed:
+        submit(viewer_counts, [sid for sid, status, _ in known.value if status == "active"])
     page = get_client().list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
     # Share what we just read with the pollers of this page (they only need ids and statuses).
-    cache.set(
+    shared_cache().set(
         params.cache_key,
         Reading(tuple((s.stream_id, s.status, s.name) for s in page.items), timezone.now().timestamp()),
         timeout=60,
@@ -146,7 +192,7 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "params": params,
         "page": page,
-        "rows": rows,
+        "rows": render_each("streams/list.html#stream-row", rows, _row_content),
         "page_numbers": _page_numbers(params.page, page.page_count) if page.page_count > 1 else [],
         "page_sizes": PAGE_SIZES,
         "past_the_end": not page.items and page.total > 0,
@@ -179,19 +225,28 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     failed = statuses.failed
     cells = []
     if not failed:
-        note_statuses((sid, status) for sid, status, _ in statuses.value)
         counts = viewer_counts(sid for sid, status, _ in statuses.value if status == "active")
         failed = any(reading.failed for reading in counts.values())
-        cells = [
-            {
-                "stream_id": stream_id,
-                "status": status,
-                "name": name,
-                "views": _views_of(counts.get(stream_id)),
-                "actions": _actions_allowed(request, None, status),
-            }
-            for stream_id, status, name in statuses.value
-        ]
+        cells = render_each(
+            "streams/list.html#live-cell",
+            [
+                {
+                    "stream_id": stream_id,
+                    "status": status,
+                    "name": name,
+                    "views": _views_of(counts.get(stream_id)),
+                    "actions": _actions_allowed(request, None, status),
+                }
+                for stream_id, status, name in statuses.value
+            ],
+            lambda cell: (
+                cell["stream_id"],
+                cell["status"],
+                cell["name"],
+                cell["views"],
+                _flags(cell["actions"]),
+            ),
+        )
     context = {
         "cells": cells,
         "failed": failed,
@@ -208,6 +263,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
 
 def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) -> dict[str, Any]:
     note_statuses([(stream.stream_id, stream.status)])
+    shared_cache().set(f"status:{stream.stream_id}", Reading(stream.status, time.time()), timeout=60)
     views = _views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
     primary = stream.primary_playback_id
     history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
@@ -242,6 +298,9 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
 @vary_on_headers("HX-Request")
 @fastpix_view
 def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
+    known: Reading | None = shared_cache().get(f"status:{stream_id}")
+    if known is not None and known.value == "active":
+        submit(viewer_counts, [stream_id])  # alongside the stream, not after it
     stream = get_client().get_stream(stream_id)
     return render(request, "streams/detail.html", _detail_context(request, stream))
 
@@ -252,15 +311,19 @@ def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     """The detail page's poll: status, viewers and the action buttons, as out-of-band swaps."""
     client = get_client()
-    status = shared(f"status:{stream_id}", lambda: client.get_stream(stream_id).status)
+
+    def fetch_status() -> str:
+        status = client.get_stream(stream_id).status
+        note_statuses([(stream_id, status)])
+        return status
+
+    status = shared(f"status:{stream_id}", fetch_status)
     if not status.failed and status.value is None:
         messages.error(request, "This stream no longer exists: it was deleted.")
         response = render(request, "streams/detail.html#stream-gone", {})
         return HttpResponseStopPolling(response.content)
     views = None
     failed = status.failed
-    if not failed:
-        note_statuses([(stream_id, status.value)])
     if not failed and status.value == "active":
         reading = viewer_counts([stream_id])[stream_id]
         failed = reading.failed
