@@ -88,6 +88,18 @@ upstream_calls: contextvars.ContextVar[list[UpstreamCall] | None] = contextvars.
 class FastPixError(Exception):
     """Base class of everything this module raises about FastPix."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Failures are remembered in the cache (pickled); the subclasses' keyword-only __init__
+        # signatures do not match `args`, so rebuild them without calling __init__.
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
+
+def _restore_error(cls: type[FastPixError], args: tuple[Any, ...], state: dict[str, Any]) -> FastPixError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:

@@ -8,6 +8,7 @@ import base64
 import contextvars
 import json
 import logging
+import pickle
 import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+import streams.client as client_module
 from streams.client import (
     ApiError,
     FastPixClient,
@@ -1236,3 +1238,20 @@ def test_media_duration_in_seconds_as_a_number_is_understood_too() -> None:
 
     assert _parse_media({"id": "m", "duration": 4321.6}).duration_seconds == 4322
     assert _parse_media({"id": "m", "duration": "01:12:01"}).duration_seconds == 4321
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_module.ServerError(502, "bad gateway", "d", method="GET", path="/live/streams"),
+        client_module.RateLimited(429, "slow down", retry_after=3.0, method="GET", path="/x"),
+        client_module.ValidationFailed(422, "bad", fields=(client_module.FieldError("a", "b"),)),
+        client_module.Unavailable("timed out", method="GET", path="/x", timed_out=True, maybe_processed=True),
+    ],
+)
+def test_errors_survive_a_trip_through_the_cache(error: Exception) -> None:
+    # The shared cache remembers a failed fetch for one period; it pickles what it stores.
+    restored = pickle.loads(pickle.dumps(error))
+    assert type(restored) is type(error)
+    assert str(restored) == str(error)
+    assert restored.__dict__ == error.__dict__

@@ -186,3 +186,16 @@ def test_hostile_metadata_renders_inert(admin_client: Client, emulator: Any) -> 
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "🎥" in html
+
+
+def test_polls_keep_answering_while_fastpix_keeps_failing(admin_client: Client, emulator: Any) -> None:
+    stream = emulator.create_stream(status="active", views=3)
+    admin_client.get("/streams/")
+    emulator.add_fault(path_regex=r"/viewer-count$", method="GET", status=503, times=None)
+    from django.core.cache import cache
+
+    cache.delete(f"viewers:{stream['streamId']}")
+    for _ in range(3):  # the remembered failure is read back from the cache on the next polls
+        response = admin_client.get("/streams/live/?page=1&size=10&order=newest")
+        assert response.status_code == 200
+        assert "load delay:30s" in response.content.decode()
