@@ -197,6 +197,8 @@ FASTPIX_RTMPS_URL = env.str("FASTPIX_RTMPS_URL", default="rtmps://live.fastpix.c
 FASTPIX_SRT_HOST = env.str("FASTPIX_SRT_HOST", default="live.fastpix.com:778")
 # How long one viewer count is shared by everyone watching (Django's cache, so Redis shares it too).
 VIEWER_COUNT_TTL = _number("VIEWER_COUNT_TTL", 5.0, minimum=0.5, maximum=300)
+# Loads of the same list page this close together share one FastPix call (a reload always asks afresh).
+LIST_SHARE_SECONDS = _number("LIST_SHARE_SECONDS", 2.0, minimum=0, maximum=60)
 # How often an open page asks for fresh live numbers, and how long it waits while FastPix is failing.
 LIVE_POLL_SECONDS = int(_number("LIVE_POLL_SECONDS", 5, minimum=1, maximum=300))
 LIVE_POLL_BACKOFF_SECONDS = int(_number("LIVE_POLL_BACKOFF_SECONDS", 30, minimum=1, maximum=600))

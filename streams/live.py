@@ -54,16 +54,25 @@ def _ttl() -> float:
 
 
 def shared(
-    key: str, fetch: Callable[[], T], *, ttl: float | None = None, reading: Reading | None = None
+    key: str,
+    fetch: Callable[[], T],
+    *,
+    ttl: float | None = None,
+    reading: Reading | None = None,
+    serve_stale: bool = True,
+    refresh: bool = False,
 ) -> Reading:
     """The value under `key`, fetched at most once per `ttl` seconds across every process.
 
-    A stale value is served at once while one request refreshes it in the background. With nothing to
-    serve, the other requests wait for the refresher (bounded by the FastPix timeout) instead of
-    calling FastPix themselves. `reading` is what the caller already read from the cache, if anything.
+    With `serve_stale`, a stale value is served at once while one request refreshes it in the
+    background; without it, callers wait for a fresh one. With nothing to serve, the other requests
+    wait for the one refreshing (bounded by the FastPix timeout) instead of calling FastPix themselves.
+    `reading` is what the caller already read from the cache; `refresh` skips the cache altogether.
     """
     cache = shared_cache()
     ttl = _ttl() if ttl is None else ttl
+    if refresh:
+        return _refresh(key, fetch, ttl, None)
     if reading is None:
         reading = cache.get(key)
     if reading is not None and reading.is_fresh(ttl):
@@ -71,18 +80,18 @@ def shared(
     lock_key = f"{key}:refreshing"
     lock_seconds = max(int(settings.FASTPIX_TIMEOUT * 3) + 1, 2)
     if cache.add(lock_key, 1, timeout=lock_seconds):
-        if reading is not None:
+        if reading is not None and serve_stale:
             submit(_refresh, key, fetch, ttl, lock_key)
             return reading
         return _refresh(key, fetch, ttl, lock_key)
-    if reading is not None:
+    if reading is not None and serve_stale:
         return reading
     deadline = time.time() + lock_seconds
     while time.time() < deadline:
         time.sleep(_WAIT_STEP)
-        reading = cache.get(key)
-        if reading is not None:
-            return reading
+        latest: Reading | None = cache.get(key)
+        if latest is not None and latest.is_fresh(ttl):
+            return latest
     return _refresh(key, fetch, ttl, None)
 
 

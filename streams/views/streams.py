@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -26,6 +29,7 @@ from streams.client import (
     LiveStream,
     NotFound,
     Order,
+    Page,
     Unavailable,
     ValidationFailed,
     get_client,
@@ -84,7 +88,7 @@ class ListParams:
 
     @property
     def cache_key(self) -> str:
-        return f"list:{generation()}:{self.page}:{self.size}:{self.order}"
+        return f"page:{generation()}:{self.page}:{self.size}:{self.order}"
 
 
 def _positive_int(raw: str | None, default: int) -> int:
@@ -125,6 +129,7 @@ def _role_flags(request: HtmxHttpRequest) -> dict[str, bool]:
                 ("finish", "finish_stream"),
                 ("delete", "delete_stream"),
                 ("edit", "edit_stream"),
+                ("create", "create_stream"),
             )
         }
         request._role_flags = flags  # type: ignore[attr-defined]
@@ -167,19 +172,46 @@ def _row_content(row: dict[str, Any]) -> tuple[Any, ...]:
 @fastpix_view
 def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ListParams.from_request(request)
+    refresh = _wants_fresh(request)
+    # The rendered table is shared too, by everyone with the same role, for as long as the page read
+    # it shows: the common case (many people, the same page) costs one cache read.
+    table_key = f"table:{params.cache_key}:{','.join(_flags(_role_flags(request)))}"
+    table: tuple[float, int, str] | None = None if refresh else shared_cache().get(table_key)
+    if table is None or time.time() - table[0] >= settings.LIST_SHARE_SECONDS:
+        table = _render_table(request, params, refresh)
+        shared_cache().set(table_key, table, timeout=60)
+    _, total, html = table
+    if request.htmx and not request.htmx.boosted and request.htmx.target == "stream-table":
+        return HttpResponse(html)
+    context = {
+        "params": params,
+        "total": total,
+        "table": mark_safe(html),  # noqa: S308 - rendered from our template just now or moments ago
+        "page_sizes": PAGE_SIZES,
+        "list_url": reverse("stream-list"),
+    }
+    return render(request, "streams/list.html", context)
+
+
+def _render_table(request: HtmxHttpRequest, params: ListParams, refresh: bool) -> tuple[float, int, str]:
+    """The table of one page of streams: (when FastPix was read, total streams, HTML)."""
     # The streams that were live on this page last time are probably still live: fetch their viewer
     # counts alongside the list instead of after it (one round trip instead of two).
     known: Reading | None = shared_cache().get(params.cache_key)
     if known is not None and not known.failed:
-        submit(viewer_counts, [sid for sid, status, _ in known.value if status == "active"])
-    page = get_client().list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
-    # Share what we just read with the pollers of this page (they only need ids and statuses).
-    shared_cache().set(
+        submit(viewer_counts, [s.stream_id for s in known.value.items if s.is_active])
+    # Loads of the same page within LIST_SHARE_SECONDS share one FastPix call (a room of producers
+    # opening the console at once); a reload in the browser always asks FastPix afresh.
+    reading = shared(
         params.cache_key,
-        Reading(tuple((s.stream_id, s.status, s.name) for s in page.items), timezone.now().timestamp()),
-        timeout=60,
+        lambda: _fetch_page(params),
+        ttl=settings.LIST_SHARE_SECONDS,
+        serve_stale=False,
+        refresh=refresh,
     )
-    note_statuses((s.stream_id, s.status) for s in page.items)
+    if reading.failed:
+        raise reading.value
+    page: Page[LiveStream] = reading.value
     counts = viewer_counts(s.stream_id for s in page.items if s.is_active)
     rows = [
         {
@@ -194,16 +226,30 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "rows": render_each("streams/list.html#stream-row", rows, _row_content),
         "page_numbers": _page_numbers(params.page, page.page_count) if page.page_count > 1 else [],
-        "page_sizes": PAGE_SIZES,
         "past_the_end": not page.items and page.total > 0,
         "poll_url": reverse("stream-list-live") + params.query(),
         "poll_delay": _poll_delay(),
         "list_url": reverse("stream-list"),
+        "can_create": _role_flags(request)["create"],
     }
-    template = "streams/list.html"
-    if request.htmx and not request.htmx.boosted and request.htmx.target == "stream-table":
-        template += "#stream-table"
-    return render(request, template, context)
+    return reading.fetched_at, page.total, render_to_string("streams/list.html#stream-table", context)
+
+
+def _wants_fresh(request: HtmxHttpRequest) -> bool:
+    """A browser reload (Cache-Control: max-age=0 or no-cache) asks for FastPix's word, not ours."""
+    directives = request.headers.get("Cache-Control", "").replace(" ", "").lower().split(",")
+    return "no-cache" in directives or "max-age=0" in directives
+
+
+def _fetch_page(params: ListParams) -> Page[LiveStream]:
+    """One page of streams as the list shows it. Secrets are dropped before it is shared (cached)."""
+    page = get_client().list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
+    note_statuses((s.stream_id, s.status) for s in page.items)
+    public = tuple(
+        dataclasses.replace(s, stream_key="", srt_secret="", srt_playback_secret="", simulcasts=())
+        for s in page.items
+    )
+    return dataclasses.replace(page, items=public)
 
 
 @require_GET
@@ -212,15 +258,11 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
 def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     """One poll for the whole page: status badges, viewer counts and row actions, as out-of-band swaps."""
     params = ListParams.from_request(request)
-    client = get_client()
-    statuses = shared(
-        params.cache_key,
-        lambda: tuple(
-            (s.stream_id, s.status, s.name)
-            for s in client.list_streams(
-                page=params.page, limit=params.size, order=ORDERS[params.order]
-            ).items
-        ),
+    reading = shared(params.cache_key, lambda: _fetch_page(params))
+    statuses = (
+        reading
+        if reading.failed
+        else Reading(tuple((s.stream_id, s.status, s.name) for s in reading.value.items), reading.fetched_at)
     )
     failed = statuses.failed
     cells = []
