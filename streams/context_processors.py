@@ -25,8 +25,17 @@ def console(request: HttpRequest) -> dict[str, Any]:
         if user.has_perm(perm(codename)):
             url = reverse(url_name)
             items.append({"label": label, "url": url, "current": path == url})
-    group_names = {group.name for group in user.groups.all()}
-    role_name = next((role.group for role in ROLES.values() if role.group in group_names), "")
-    if not role_name and user.is_superuser:
+    # The role is named from the permissions already loaded for the menu: no extra query.
+    if user.is_superuser:
         role_name = "Superuser"
+    else:
+        held = user.get_all_permissions()
+        role_name = next(
+            (
+                role.group
+                for role in ROLES.values()
+                if held == {perm(codename) for codename in role.permissions}
+            ),
+            "",
+        )
     return {"nav_items": items, "role_name": role_name}

@@ -46,6 +46,13 @@
     wireTimes(event.detail.target);
   });
   document.addEventListener("click", function (event) {
+    // A link marked data-dialog opens its confirmation page inside the dialog instead of navigating.
+    var opener = event.target.closest("a[data-dialog]");
+    if (opener && window.htmx && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+      event.preventDefault();
+      window.htmx.ajax("GET", opener.href, { target: "#confirm-dialog-body", swap: "innerHTML", source: opener });
+      return;
+    }
     var close = event.target.closest("[data-dialog-close]");
     if (close && dialogOpen()) {
       event.preventDefault();
