@@ -44,7 +44,7 @@ from streams.live import forget_stream, live_for, note_statuses, viewer_counts
 from streams.models import AuditEntry
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
-from streams.views.streams import _actions_allowed
+from streams.views.streams import actions_allowed
 
 Outcome = AuditEntry.Outcome
 
@@ -452,7 +452,7 @@ def _respond(
         "gone": gone,
         "status": status,
         "views": _views(current),
-        "actions": _actions_allowed(request, current, status) if current else None,
+        "actions": actions_allowed(request, status) if current else None,
         "history": AuditEntry.objects.filter(stream_id=stream_id)[:HISTORY_SIZE],
     }
     return _closing(render(request, "streams/confirm.html#action-result", context))

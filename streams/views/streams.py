@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -136,7 +136,7 @@ def _role_flags(request: HtmxHttpRequest) -> dict[str, bool]:
     return flags
 
 
-def _actions_allowed(request: HtmxHttpRequest, stream: LiveStream | None, status: str) -> dict[str, bool]:
+def actions_allowed(request: HtmxHttpRequest, status: str) -> dict[str, bool]:
     """Which lifecycle buttons to show: the role allows it and the state permits it (contract §4.3)."""
     can = _role_flags(request)
     return {
@@ -159,11 +159,28 @@ def _flags(actions: dict[str, bool]) -> tuple[str, ...]:
     return tuple(sorted(name for name, allowed in actions.items() if allowed))
 
 
+class StreamRow(NamedTuple):
+    """What the list shows of a stream, and all it keeps of it: no secrets, cheap to cache."""
+
+    stream_id: str
+    name: str
+    status: str
+    created_at: datetime | None
+    max_resolution: str
+    enable_recording: bool
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @classmethod
+    def of(cls, s: LiveStream) -> StreamRow:
+        return cls(s.stream_id, s.name, s.status, s.created_at, s.max_resolution, s.enable_recording)
+
+
 def _row_content(row: dict[str, Any]) -> tuple[Any, ...]:
     """Everything a list row shows, for its cached fragment's key."""
-    s: LiveStream = row["stream"]
-    return (s.stream_id, s.name, s.status, s.created_at, s.max_resolution, s.enable_recording, row["views"],
-            _flags(row["actions"]), settings.TIME_ZONE)  # fmt: skip
+    return (*row["stream"], row["views"], _flags(row["actions"]), settings.TIME_ZONE)
 
 
 @require_GET
@@ -211,13 +228,13 @@ def _render_table(request: HtmxHttpRequest, params: ListParams, refresh: bool) -
     )
     if reading.failed:
         raise reading.value
-    page: Page[LiveStream] = reading.value
+    page: Page[StreamRow] = reading.value
     counts = viewer_counts(s.stream_id for s in page.items if s.is_active)
     rows = [
         {
             "stream": stream,
             "views": _views_of(counts.get(stream.stream_id)),
-            "actions": _actions_allowed(request, stream, stream.status),
+            "actions": actions_allowed(request, stream.status),
         }
         for stream in page.items
     ]
@@ -241,15 +258,13 @@ def _wants_fresh(request: HtmxHttpRequest) -> bool:
     return "no-cache" in directives or "max-age=0" in directives
 
 
-def _fetch_page(params: ListParams) -> Page[LiveStream]:
-    """One page of streams as the list shows it. Secrets are dropped before it is shared (cached)."""
+def _fetch_page(params: ListParams) -> Page[StreamRow]:
+    """One page of streams as the list shows it, fit to share through the cache (no secrets)."""
     page = get_client().list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
     note_statuses((s.stream_id, s.status) for s in page.items)
-    public = tuple(
-        dataclasses.replace(s, stream_key="", srt_secret="", srt_playback_secret="", simulcasts=())
-        for s in page.items
+    return Page(
+        items=tuple(StreamRow.of(s) for s in page.items), total=page.total, page=page.page, limit=page.limit
     )
-    return dataclasses.replace(page, items=public)
 
 
 @require_GET
@@ -277,7 +292,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
                     "status": status,
                     "name": name,
                     "views": _views_of(counts.get(stream_id)),
-                    "actions": _actions_allowed(request, None, status),
+                    "actions": actions_allowed(request, status),
                 }
                 for stream_id, status, name in statuses.value
             ],
@@ -312,7 +327,7 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
     return {
         "stream": stream,
         "views": views,
-        "actions": _actions_allowed(request, stream, stream.status),
+        "actions": actions_allowed(request, stream.status),
         "can_reveal": request.user.has_perm(perm("reveal_secrets")),
         "can_edit": request.user.has_perm(perm("edit_stream")),
         "revealed": {},
@@ -375,7 +390,7 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         "status": None if status.failed else status.value,
         "views": views,
         "failed": failed,
-        "actions": _actions_allowed(request, None, status.value) if not status.failed else None,
+        "actions": actions_allowed(request, status.value) if not status.failed else None,
         "poll_url": reverse("stream-live", args=[stream_id]),
         "poll_delay": _poll_delay(failed),
         "checked_at": timezone.now(),
