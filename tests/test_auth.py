@@ -114,3 +114,22 @@ def test_healthz_says_when_credentials_are_wrong(client: Any, emulator: Any, set
     settings.FASTPIX_SECRET_KEY = "not-the-secret"
     reset_client()
     assert client.get("/healthz").json()["fastpix"] == "unauthorized"
+
+
+def test_a_changed_role_applies_on_the_next_request(client: Any, make_user: Any, emulator: Any) -> None:
+    user = make_user("reviewer", "rolf")
+    client.force_login(user)
+    assert client.get("/streams/new/").status_code == 403  # permissions now cached
+    user.groups.set([Group.objects.get(name="Stream admin")])
+    assert client.get("/streams/new/").status_code == 200
+    user.groups.clear()
+    assert client.get("/streams/").status_code == 403
+
+
+def test_a_deactivated_user_loses_access_at_once(client: Any, make_user: Any, emulator: Any) -> None:
+    user = make_user("admin", "ada")
+    client.force_login(user)
+    assert client.get("/streams/new/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/streams/new/").status_code == 302  # signed out: to the login page
