@@ -1,7 +1,7 @@
-"""Permission lookups shared through the cache.
+"""The signed-in user and their permissions, shared through the cache.
 
-Every page checks the role's permissions, and Django's ModelBackend reads them with two queries per
-request. This backend keeps each user's permission set in the cache under a version that any change
+Every page loads the user and checks the role's permissions, and Django's ModelBackend reads them with
+three queries per request. This backend keeps each user and permission set in the cache under a version that any change
 to users, groups or their permissions bumps, so a changed role applies on the next request (across
 processes when the cache is Redis; within PERMISSIONS_CACHE_SECONDS with a per-process cache, for a
 change made by another process such as `manage.py create_console_user`).
@@ -34,6 +34,17 @@ def forget_permissions(**_: Any) -> None:
 
 
 class CachedPermissionsBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        """The signed-in user, from the cache while nothing about users or roles has changed (a saved
+        user bumps the version, so a password change or deactivation applies on the next request)."""
+        key = f"user:{_version()}:{user_id}"
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is not None:
+                cache.set(key, user, timeout=PERMISSIONS_CACHE_SECONDS)
+        return user if self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
