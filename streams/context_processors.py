@@ -1,5 +1,6 @@
 """Navigation and role for base.html: the menu shows only what the user's role may use."""
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,6 +16,11 @@ _NAV = (
 )
 
 
+@functools.cache
+def _url(name: str) -> str:
+    return reverse(name)  # these URLs take no arguments: resolve each once per process
+
+
 def console(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
@@ -23,7 +29,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
     items = []
     for label, url_name, codename in _NAV:
         if user.has_perm(perm(codename)):
-            url = reverse(url_name)
+            url = _url(url_name)
             items.append({"label": label, "url": url, "current": path == url})
     # The role is named from the permissions already loaded for the menu: no extra query.
     if user.is_superuser:
