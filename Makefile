@@ -53,5 +53,12 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo --host $(HOST) --port $(PORT)
 
+# Benchmarks (bench/README.md): latency vs FastPix latency, polling fan-out, throughput, weight, memory,
+# Lighthouse. They start what they need on 127.0.0.1 and print every figure against its target.
+bench: $(STAMP) chromium
+	@command -v wrk >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk redis-server npm >/dev/null; }
+	$(BIN)/python -m bench.run_all
+
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache
