@@ -5,6 +5,7 @@ Every test talks to the real emulator over HTTP; its request log proves what was
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -448,7 +449,7 @@ def test_finishing_from_the_list_updates_the_row_in_place_and_closes_the_dialog(
     response = htmx_act(admin_client, stream_id, "finish", **{"from": "list"})
     html = squash(response.content.decode())
     assert response.status_code == 200
-    assert response["HX-Trigger"] == '{"closeDialog": {}}'
+    assert json.loads(response["HX-Trigger"]) == {"streamChanged": {"id": stream_id}, "closeDialog": {}}
     assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#messages", "none")
     assert (
         f'<td id="status-{stream_id}" hx-swap-oob="true"><span class="badge badge-idle">Idle</span></td>'

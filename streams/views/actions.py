@@ -261,7 +261,7 @@ def _duplicate(request: HtmxHttpRequest, stream_id: str, spec: Action) -> HttpRe
     messages.info(request, text)
     if request.htmx:
         response = render(request, "streams/confirm.html#action-result", {"stream": None})
-        return _closing(response)
+        return _closing(response, stream_id)
     if spec.name == "delete":
         return redirect("stream-list")
     return redirect(_back_url(stream_id, _from_list(request)))
@@ -422,9 +422,12 @@ def _failure_reason(exc: FastPixError) -> str:
 # ---------------------------------------------------------------- responses
 
 
-def _closing(response: HttpResponse) -> HttpResponse:
-    """Everything in the response is out-of-band; the dialog closes (app.js listens for closeDialog)."""
+def _closing(response: HttpResponse, stream_id: str) -> HttpResponse:
+    """Everything in the response is out-of-band; the dialog closes (app.js listens for closeDialog),
+    and parts of the page that depend on the stream (its recordings) reload on streamChanged."""
     response = reswap(retarget(response, "#messages"), "none")
+    # streamChanged first: closing the dialog empties it, and an event from a detached form goes nowhere.
+    trigger_client_event(response, "streamChanged", {"id": stream_id})
     return trigger_client_event(response, "closeDialog")
 
 
@@ -455,4 +458,4 @@ def _respond(
         "actions": actions_allowed(request, status) if current else None,
         "history": AuditEntry.objects.filter(stream_id=stream_id)[:HISTORY_SIZE],
     }
-    return _closing(render(request, "streams/confirm.html#action-result", context))
+    return _closing(render(request, "streams/confirm.html#action-result", context), stream_id)

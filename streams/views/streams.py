@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from streams import audit
 from streams.client import (
@@ -649,7 +649,3 @@ def _create_outcome_unknown(
         pass
     context = {**context, "timeout": True, "candidates": candidates}
     return render(request, "streams/create.html", context, status=504)
-
-
-def trigger_stream_changed(response: HttpResponse, stream_id: str) -> HttpResponse:
-    return trigger_client_event(response, "streamChanged", {"id": stream_id})

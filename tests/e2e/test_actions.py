@@ -54,6 +54,9 @@ def test_a_producer_finishes_an_active_stream_through_the_dialog(
     assert state["status"] == "idle"
     assert len(state["mediaIds"]) == 1  # the broadcast's recording
     assert len(emulator.requests(path_regex="/finish$", method="PUT")) == 1  # the double click sent one
+    # The recordings section reloads by itself and lists the new recording.
+    expect(page.locator("#recording-rows")).not_to_contain_text("No recordings yet", timeout=10_000)
+    expect(page.locator("#recording-rows").get_by_role("row")).to_have_count(2)  # header + the recording
 
 
 def test_cancel_and_escape_leave_the_stream_live(
