@@ -80,6 +80,11 @@ def shared(
     lock_key = f"{key}:refreshing"
     lock_seconds = max(int(settings.FASTPIX_TIMEOUT * 3) + 1, 2)
     if cache.add(lock_key, 1, timeout=lock_seconds):
+        # Someone may have refreshed it between our read and taking the lock: check again.
+        latest: Reading | None = cache.get(key)
+        if latest is not None and latest.is_fresh(ttl):
+            cache.delete(lock_key)
+            return latest
         if reading is not None and serve_stale:
             submit(_refresh, key, fetch, ttl, lock_key)
             return reading
@@ -89,7 +94,7 @@ def shared(
     deadline = time.time() + lock_seconds
     while time.time() < deadline:
         time.sleep(_WAIT_STEP)
-        latest: Reading | None = cache.get(key)
+        latest = cache.get(key)
         if latest is not None and latest.is_fresh(ttl):
             return latest
     return _refresh(key, fetch, ttl, None)
