@@ -94,6 +94,16 @@ def test_the_fragment_lists_recordings_newest_first_with_status_duration_and_pla
     assert ">Play<" not in _row(html, newest["id"])  # nothing to play yet: its page says when
 
 
+def test_recordings_are_ordered_by_when_they_were_made_not_by_their_place_in_media_ids(
+    reviewer_client: Client, emulator: Any
+) -> None:
+    stream = _stream(emulator)
+    newer = _recording(emulator, stream["streamId"], created_at=_at(10))  # appended first
+    older = _recording(emulator, stream["streamId"], created_at=_at(120))  # appended last
+    html = reviewer_client.get(f"/streams/{stream['streamId']}/recordings/", **FRAGMENT).content.decode()
+    assert re.findall(r'<tr id="media-([0-9a-f-]+)"', html) == [newer["id"], older["id"]]
+
+
 def test_the_media_calls_are_made_side_by_side(reviewer_client: Client, emulator: Any) -> None:
     stream = _stream(emulator)
     for _ in range(4):

@@ -74,7 +74,7 @@ def test_a_reveal_over_htmx_returns_just_the_connection_card(producer_client: Cl
         f"/streams/{stream['streamId']}/reveal/", {"secret": "srt_secret"}, HTTP_HX_REQUEST="true"
     )
     html = response.content.decode()
-    assert html.lstrip().startswith('<section class="card" id="connection-card"')
+    assert html.lstrip().startswith('<section class="card wide" id="connection-card"')
     assert stream["srtSecret"] in html
 
 

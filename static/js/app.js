@@ -72,6 +72,13 @@
     wireTimes(document);
   });
 
+  // A thumbnail that cannot load (a recording just made, or no route to the images host) leaves a
+  // neutral box instead of a broken-image icon.
+  document.addEventListener("error", function (event) {
+    var img = event.target;
+    if (img.tagName === "IMG" && img.classList.contains("thumb")) img.classList.add("thumb-missing");
+  }, true);
+
   // Typed confirmation (delete): the submit button stays disabled until the name or id is typed.
   document.addEventListener("input", function (event) {
     var input = event.target;

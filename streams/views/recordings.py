@@ -157,10 +157,14 @@ def _collect(media_id: str, future: Future[Media]) -> Row:
 
 
 def fetch_rows(media_ids: Sequence[str]) -> list[Row]:
-    """One `get_media` per id, all at once; the rows come back in the order of `media_ids`."""
+    """One `get_media` per id, all at once; newest first by creation time where FastPix gives it, else
+    in the order of `media_ids` (rows that could not be loaded keep their place)."""
     client = get_client()
     futures = [(media_id, _in_pool(functools.partial(client.get_media, media_id))) for media_id in media_ids]
-    return [_collect(media_id, future) for media_id, future in futures]
+    rows = [_collect(media_id, future) for media_id, future in futures]
+    created = {row.media_id: row.media.created_at for row in rows if row.media and row.media.created_at}
+    dated = sorted((row for row in rows if row.media_id in created), key=lambda r: created[r.media_id])
+    return [dated.pop() if row.media_id in created else row for row in rows]
 
 
 def newest_first(stream: LiveStream) -> list[str]:
