@@ -7,7 +7,10 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 from streams.client import UpstreamCall, upstream_calls
 
@@ -52,3 +55,21 @@ class RequestLogMiddleware:
                 len(calls),
                 _describe(calls),
             )
+
+
+class HtmxLoginRedirectMiddleware:
+    """A fragment request from a page whose session has expired would swap the whole login page into a
+    table cell. Send htmx there as a full-page navigation instead (HX-Redirect)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+        ):
+            return HttpResponseClientRedirect(response["Location"])
+        return response

@@ -133,3 +133,10 @@ def test_a_deactivated_user_loses_access_at_once(client: Any, make_user: Any, em
     user.is_active = False
     user.save()
     assert client.get("/streams/new/").status_code == 302  # signed out: to the login page
+
+
+def test_an_htmx_request_after_the_session_expired_navigates_to_the_login_page(client: Any) -> None:
+    response = client.get("/streams/live/?page=1", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/login/?next=/streams/live/")
+    assert b"Sign in" not in response.content  # nothing to swap into the page's cells
