@@ -33,6 +33,7 @@ def test_a_producer_finishes_an_active_stream_through_the_dialog(
     stream_id = live_stream(emulator)
     sign_in("producer")
     page.goto(f"{live_server.url}/streams/{stream_id}/")
+    expect(page.locator("#live-preview iframe")).to_have_count(1)
     page.evaluate("window.notReloaded = true")
 
     page.get_by_role("link", name="Finish broadcast").click()
@@ -49,6 +50,7 @@ def test_a_producer_finishes_an_active_stream_through_the_dialog(
     expect(page.get_by_role("status")).to_contain_text(f"Finished the broadcast of “{NAME}”.")
     expect(page.locator("#stream-status")).to_have_text("Idle")
     expect(page.get_by_role("link", name="Finish broadcast")).to_have_count(0)
+    expect(page.locator("#live-preview iframe")).to_have_count(0)  # nothing live to preview any more
     assert page.evaluate("window.notReloaded") is True  # updated in place, no full reload
     state = emulator.stream_state(stream_id)["stream"]
     assert state["status"] == "idle"
