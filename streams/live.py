@@ -10,6 +10,7 @@ refresh never makes a poll wait for FastPix when there is something to show.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
-from streams.client import FastPixError, NotFound, get_client
+from streams.client import FastPixError, LiveStream, NotFound, get_client
 
 T = TypeVar("T")
 
@@ -149,10 +150,45 @@ def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
     return {stream_id: results[stream_id] for stream_id in ids}
 
 
+def views_of(reading: Reading | None) -> int | None:
+    """The viewer count in a reading, or None when it is unknown (failed, or the stream is gone)."""
+    if reading is None or reading.failed or reading.value is None:
+        return None
+    return int(reading.value)
+
+
+def without_secrets(stream: LiveStream) -> LiveStream:
+    """The stream as it may be shared through the cache: no stream key, SRT secrets or simulcast keys."""
+    return dataclasses.replace(
+        stream,
+        stream_key="",
+        srt_secret="",
+        srt_playback_secret="",
+        simulcasts=tuple(dataclasses.replace(target, stream_key="") for target in stream.simulcasts),
+    )
+
+
+def remember_stream(stream: LiveStream) -> None:
+    """A stream a page just read, for the fragments that page loads next (its recordings)."""
+    shared_cache().set(
+        f"stream:{stream.stream_id}", Reading(without_secrets(stream), time.time()), timeout=60
+    )
+
+
+def recent_stream(stream_id: str) -> Reading:
+    """The stream (secrets dropped) as read within LIST_SHARE_SECONDS, else from FastPix now."""
+    return shared(
+        f"stream:{stream_id}",
+        lambda: without_secrets(get_client().get_stream(stream_id)),
+        ttl=settings.LIST_SHARE_SECONDS,
+        serve_stale=False,
+    )
+
+
 def forget_stream(stream_id: str) -> None:
     """Drop what we remember of a stream after we changed it, so the next look is fresh."""
     cache = shared_cache()
-    cache.delete_many([f"viewers:{stream_id}", f"status:{stream_id}"])
+    cache.delete_many([f"viewers:{stream_id}", f"status:{stream_id}", f"stream:{stream_id}"])
     try:
         cache.incr("streams:generation")
     except ValueError:

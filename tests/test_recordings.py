@@ -596,3 +596,25 @@ def test_a_user_without_a_role_is_refused(client: Client, emulator: Any, django_
     response = client.get(f"/recordings/{media['id']}/")
     assert response.status_code == 403
     assert emulator.requests() == []
+
+
+def test_the_stream_page_and_its_recordings_fragment_read_the_stream_once(
+    reviewer_client: Client, emulator: Any
+) -> None:
+    stream = _stream(emulator)
+    _recording(emulator, stream["streamId"])
+    emulator.clear_requests()
+    reviewer_client.get(f"/streams/{stream['streamId']}/")
+    reviewer_client.get(f"/streams/{stream['streamId']}/recordings/", **FRAGMENT)
+    reads = emulator.requests(path_regex=rf"^/v1/live/streams/{stream['streamId']}$", method="GET")
+    assert len(reads) == 1
+
+
+def test_after_an_action_the_recordings_fragment_reads_the_stream_afresh(
+    admin_client: Client, emulator: Any
+) -> None:
+    stream = _stream(emulator, status="active")
+    admin_client.get(f"/streams/{stream['streamId']}/")
+    admin_client.post(f"/streams/{stream['streamId']}/finish/")
+    html = admin_client.get(f"/streams/{stream['streamId']}/recordings/", **FRAGMENT).content.decode()
+    assert len(re.findall(r'<tr id="media-', html)) == 1  # the finished broadcast's recording

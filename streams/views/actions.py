@@ -40,7 +40,7 @@ from streams.client import (
     Unavailable,
     get_client,
 )
-from streams.live import forget_stream, live_for, note_statuses, viewer_counts
+from streams.live import forget_stream, live_for, note_statuses, viewer_counts, views_of
 from streams.models import AuditEntry
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
@@ -110,10 +110,7 @@ def _views(stream: LiveStream | None) -> int | None:
     """The approximate viewer count of an active stream (None when unknown or not live)."""
     if stream is None or not stream.is_active:
         return None
-    reading = viewer_counts([stream.stream_id])[stream.stream_id]
-    if reading.failed or reading.value is None:
-        return None
-    return int(reading.value)
+    return views_of(viewer_counts([stream.stream_id])[stream.stream_id])
 
 
 def _live_for(stream: LiveStream) -> float | None:

@@ -39,6 +39,15 @@ def requires(codename: str) -> Callable[[View], View]:
     return permission_required(perm(codename), raise_exception=True)
 
 
+def positive_int(raw: str | None, default: int) -> int:
+    """A page number or size from the query string; anything else is the default."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
 def stream_gone(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -4,15 +4,13 @@ FastPix records each broadcast session as a media asset (contract §4.4): a stre
 `GET /on-demand/{mediaId}` (§3.12), whose public playback ID plays at `{FASTPIX_PLAYER_URL}/?playbackId=…`
 (§6.1, A17). Live clips come a page at a time from `GET /on-demand/{streamId}/live-clips` (§3.13).
 
-One `get_media` call per recording, made side by side on `fetch_pool`. A call that fails costs only its own
+One `get_media` call per recording, made side by side on the FastPix pool. A call that fails costs only its own
 row, which then says so and offers a retry; the rest of the page works.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,15 +36,14 @@ from streams.client import (
     Unauthorized,
     get_client,
 )
-from streams.live import fetch_pool
-from streams.views.common import HtmxHttpRequest, fastpix_view, requires
+from streams.live import recent_stream, submit
+from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires
+from streams.views.streams import PAGE_SIZES
 
 T = TypeVar("T")
 
-POLL_SECONDS = 5  # while a recording is processing
-POLL_BACKOFF_SECONDS = 30  # while FastPix fails, or a live stream may add a recording when it ends
 CLIPS_PER_PAGE = 10
-PAGE_SIZES = (10, 25, 50)
+
 PROCESSING_MESSAGE = "Still processing: playable when FastPix finishes, usually within a few minutes."
 
 
@@ -142,11 +139,6 @@ def _row_problem(exc: FastPixError) -> str:
     return "FastPix did not return this recording just now."
 
 
-def _in_pool(call: Callable[[], T]) -> Future[T]:
-    # Each task runs in a copy of this request's context, so per-request upstream call counting sees it.
-    return fetch_pool.submit(contextvars.copy_context().run, call)
-
-
 def _collect(media_id: str, future: Future[Media]) -> Row:
     try:
         return Row(media_id, future.result())
@@ -160,7 +152,7 @@ def fetch_rows(media_ids: Sequence[str]) -> list[Row]:
     """One `get_media` per id, all at once; newest first by creation time where FastPix gives it, else
     in the order of `media_ids` (rows that could not be loaded keep their place)."""
     client = get_client()
-    futures = [(media_id, _in_pool(functools.partial(client.get_media, media_id))) for media_id in media_ids]
+    futures = [(media_id, submit(client.get_media, media_id)) for media_id in media_ids]
     rows = [_collect(media_id, future) for media_id, future in futures]
     created = {row.media_id: row.media.created_at for row in rows if row.media and row.media.created_at}
     dated = sorted((row for row in rows if row.media_id in created), key=lambda r: created[r.media_id])
@@ -172,22 +164,14 @@ def newest_first(stream: LiveStream) -> list[str]:
     return list(reversed(stream.media_ids))
 
 
-def _positive_int(raw: str | None, default: int) -> int:
-    try:
-        value = int(raw or "")
-    except ValueError:
-        return default
-    return value if value >= 1 else default
-
-
 def _poll_delay(rows: Sequence[Row], stream: LiveStream | None, failed: bool) -> int | None:
     """Seconds until the recordings fragment asks again, or None when nothing can change any more."""
     if any(row.status == "processing" for row in rows):
-        return POLL_SECONDS
+        return settings.LIVE_POLL_SECONDS
     if failed or any(row.unavailable and not row.gone for row in rows):
-        return POLL_BACKOFF_SECONDS
+        return settings.LIVE_POLL_BACKOFF_SECONDS
     if stream is not None and stream.status in {"preparing", "active"}:
-        return POLL_BACKOFF_SECONDS  # the broadcast will end and leave a recording
+        return settings.LIVE_POLL_BACKOFF_SECONDS  # the broadcast will end and leave a recording
     return None
 
 
@@ -205,13 +189,15 @@ def _recordings_context(stream_id: str, stream: LiveStream | None) -> dict[str, 
     problem = ""
     gone = False
     if stream is None:
-        try:
-            stream = get_client().get_stream(stream_id)
-        except NotFound:
+        # Right after the stream's page read it, this is that read; polls and reloads ask FastPix.
+        reading = recent_stream(stream_id)
+        if reading.failed:
+            problem = _row_problem(reading.value).replace("this recording", "the recordings")
+        elif reading.value is None:
             gone = True
             problem = "This stream no longer exists, so its recordings cannot be listed here."
-        except FastPixError as exc:
-            problem = _row_problem(exc).replace("this recording", "the recordings")
+        else:
+            stream = reading.value
     rows = fetch_rows(newest_first(stream)) if stream is not None else []
     poll_delay = None if gone else _poll_delay(rows, stream, failed=bool(problem))
     return {
@@ -261,7 +247,7 @@ def _fetch_clips(stream_id: str, page_number: int) -> Page[Media] | FastPixError
 def _stream_page(request: HtmxHttpRequest, stream_id: str, clips_page: int) -> HttpResponse:
     """The page without JavaScript: one stream's recordings and a page of its clips."""
     stream = get_client().get_stream(stream_id)  # NotFound and outages: fastpix_view
-    clips = _in_pool(lambda: _fetch_clips(stream_id, clips_page))
+    clips = submit(_fetch_clips, stream_id, clips_page)
     context = {
         **_recordings_context(stream_id, stream),
         **_clips_context(stream_id, clips_page, clips.result()),
@@ -291,7 +277,7 @@ def stream_recordings(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 @fastpix_view
 def stream_clips(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     """One page of a stream's live clips (htmx), or the stream's recordings page showing that page."""
-    page_number = _positive_int(request.GET.get("page"), 1)
+    page_number = positive_int(request.GET.get("page"), 1)
     if _htmx_target(request) != "clip-rows":
         return _stream_page(request, stream_id, clips_page=page_number)
     context = _clips_context(stream_id, page_number, _fetch_clips(stream_id, page_number))
@@ -321,7 +307,7 @@ def _player_context(media: Media) -> dict[str, Any]:
         "hls_url": f"{settings.FASTPIX_STREAM_URL}/{primary.id}.m3u8" if playable and primary else "",
         "processing_message": PROCESSING_MESSAGE,
         "detail_url": reverse("recording-detail", args=[media.id]),
-        "poll_delay": POLL_SECONDS if media.is_processing else None,
+        "poll_delay": settings.LIVE_POLL_SECONDS if media.is_processing else None,
     }
 
 
@@ -394,9 +380,9 @@ class ListParams:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ListParams:
-        size = _positive_int(request.GET.get("size"), PAGE_SIZES[0])
+        size = positive_int(request.GET.get("size"), PAGE_SIZES[0])
         return cls(
-            page=_positive_int(request.GET.get("page"), 1),
+            page=positive_int(request.GET.get("page"), 1),
             size=size if size in PAGE_SIZES else PAGE_SIZES[0],
             ready=request.GET.get("ready") == "1",
         )

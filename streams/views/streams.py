@@ -48,14 +48,16 @@ from streams.live import (
     forget_stream,
     generation,
     note_statuses,
+    remember_stream,
     shared,
     shared_cache,
     submit,
     viewer_counts,
+    views_of,
 )
 from streams.models import AuditEntry
 from streams.roles import perm
-from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
+from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires, upstream_problem
 
 PAGE_SIZES = (10, 25, 50)
 ORDERS: dict[str, Order] = {"newest": "desc", "oldest": "asc"}
@@ -73,8 +75,8 @@ class ListParams:
 
     @classmethod
     def from_request(cls, request: HtmxHttpRequest) -> ListParams:
-        page = _positive_int(request.GET.get("page"), 1)
-        size = _positive_int(request.GET.get("size"), PAGE_SIZES[0])
+        page = positive_int(request.GET.get("page"), 1)
+        size = positive_int(request.GET.get("size"), PAGE_SIZES[0])
         order = request.GET.get("order", "newest")
         return cls(
             page=page,
@@ -91,14 +93,6 @@ class ListParams:
         return f"page:{generation()}:{self.page}:{self.size}:{self.order}"
 
 
-def _positive_int(raw: str | None, default: int) -> int:
-    try:
-        value = int(raw or "")
-    except ValueError:
-        return default
-    return value if value >= 1 else default
-
-
 def _page_numbers(current: int, count: int) -> list[int | None]:
     """1 … 4 5 [6] 7 8 … 20: the first, the last and two either side; None marks a gap."""
     shown = sorted({1, count, *range(max(1, current - 2), min(count, current + 2) + 1)})
@@ -108,12 +102,6 @@ def _page_numbers(current: int, count: int) -> list[int | None]:
             numbers.append(None)
         numbers.append(number)
     return numbers
-
-
-def _views_of(reading: Reading | None) -> int | None:
-    if reading is None or reading.failed or reading.value is None:
-        return None
-    return int(reading.value)
 
 
 def _role_flags(request: HtmxHttpRequest) -> dict[str, bool]:
@@ -233,7 +221,7 @@ def _render_table(request: HtmxHttpRequest, params: ListParams, refresh: bool) -
     rows = [
         {
             "stream": stream,
-            "views": _views_of(counts.get(stream.stream_id)),
+            "views": views_of(counts.get(stream.stream_id)),
             "actions": actions_allowed(request, stream.status),
         }
         for stream in page.items
@@ -291,7 +279,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
                     "stream_id": stream_id,
                     "status": status,
                     "name": name,
-                    "views": _views_of(counts.get(stream_id)),
+                    "views": views_of(counts.get(stream_id)),
                     "actions": actions_allowed(request, status),
                 }
                 for stream_id, status, name in statuses.value
@@ -321,7 +309,8 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
 def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) -> dict[str, Any]:
     note_statuses([(stream.stream_id, stream.status)])
     shared_cache().set(f"status:{stream.stream_id}", Reading(stream.status, time.time()), timeout=60)
-    views = _views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
+    remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
+    views = views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
     primary = stream.primary_playback_id
     history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
     return {
@@ -384,7 +373,7 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     if not failed and status.value == "active":
         reading = viewer_counts([stream_id])[stream_id]
         failed = reading.failed
-        views = _views_of(reading)
+        views = views_of(reading)
     context = {
         "stream_id": stream_id,
         "status": None if status.failed else status.value,
