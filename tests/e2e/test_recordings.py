@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from streams.views import recordings
 from tests.e2e.conftest import assert_no_axe_violations
 
 STUB_PLAYER = "<!doctype html><html lang='en'><title>Stub player</title><p>Stub FastPix player</p></html>"
@@ -39,9 +38,9 @@ def test_a_reviewer_sees_a_recording_become_ready_and_plays_it(
     sign_in: Any,
     emulator: Any,
     player_requests: list[str],
-    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
 ) -> None:
-    monkeypatch.setattr(recordings, "POLL_SECONDS", 1)  # live_server runs in this process
+    settings.LIVE_POLL_SECONDS = 1  # live_server runs in this process
     stream = emulator.create_stream(status="active", liveSeconds=600, metadata={"livestream_name": "Keynote"})
     stream_id = stream["streamId"]
     emulator.disconnect(stream_id, expire=True)  # the broadcast is over: FastPix records the session
