@@ -483,6 +483,50 @@ def test_the_recordings_page_groups_recordings_under_their_stream_newest_streams
     assert f'href="/recordings/{evening["id"]}/">Play' in html
 
 
+def _groups(html: str) -> dict[str, list[str]]:
+    """Each /recordings/ group's stream id and the media ids of its rows, in page order."""
+    sections = re.findall(r'<section class="card" id="recordings-([0-9a-f]+)".*?</section>', html, re.S)
+    bodies = re.findall(r'<section class="card" id="recordings-[0-9a-f]+".*?</section>', html, re.S)
+    return {
+        stream_id: re.findall(r'<tr id="media-([0-9a-f-]+)"', body)
+        for stream_id, body in zip(sections, bodies, strict=True)
+    }
+
+
+def test_each_recording_sits_under_the_stream_that_made_it_when_dates_and_streams_disagree(
+    reviewer_client: Client, emulator: Any
+) -> None:
+    # The older stream made the newest recording; the newer stream's mediaIds are not in date order.
+    older = _stream(emulator, name="Morning session", createdAt=_at(300))
+    newer = _stream(emulator, name="Evening session", createdAt=_at(100))
+    evening_late = _recording(emulator, newer["streamId"], created_at=_at(50))  # appended first
+    evening_early = _recording(emulator, newer["streamId"], created_at=_at(60))
+    morning = _recording(emulator, older["streamId"], created_at=_at(10))  # newest of all
+    morning_old = _recording(emulator, older["streamId"], "Failed", created_at=_at(290))
+
+    html = reviewer_client.get("/recordings/").content.decode()
+
+    groups = _groups(html)
+    assert list(groups) == [newer["streamId"], older["streamId"]]  # newest streams first
+    assert groups[newer["streamId"]] == [evening_late["id"], evening_early["id"]]  # newest first
+    assert groups[older["streamId"]] == [morning["id"], morning_old["id"]]
+    for stream, name in ((newer, "Evening session"), (older, "Morning session")):
+        section = re.search(rf'id="recordings-{stream["streamId"]}".*?</section>', html, re.S)
+        assert section
+        for media_id in re.findall(r'href="/recordings/([0-9a-f-]+)/">Play', section.group(0)):
+            player = reviewer_client.get(f"/recordings/{media_id}/").content.decode()
+            assert f"<h1>Recording of {name}</h1>" in player  # the player names the same stream
+        fragment = reviewer_client.get(f"/streams/{stream['streamId']}/recordings/", **FRAGMENT)
+        own = re.findall(r'<tr id="media-([0-9a-f-]+)"', fragment.content.decode())
+        assert own == groups[stream["streamId"]]  # the stream page lists the same rows, in the same order
+
+    ready = _groups(reviewer_client.get("/recordings/?ready=1").content.decode())
+    assert ready == {
+        newer["streamId"]: [evening_late["id"], evening_early["id"]],
+        older["streamId"]: [morning["id"]],
+    }
+
+
 def test_the_ready_filter_shows_only_ready_recordings(reviewer_client: Client, emulator: Any) -> None:
     done = _stream(emulator, name="Done")
     busy = _stream(emulator, name="Busy")

@@ -148,15 +148,26 @@ def _collect(media_id: str, future: Future[Media]) -> Row:
         return Row(media_id, problem=_row_problem(exc))
 
 
-def fetch_rows(media_ids: Sequence[str]) -> list[Row]:
-    """One `get_media` per id, all at once; newest first by creation time where FastPix gives it, else
-    in the order of `media_ids` (rows that could not be loaded keep their place)."""
-    client = get_client()
-    futures = [(media_id, submit(client.get_media, media_id)) for media_id in media_ids]
-    rows = [_collect(media_id, future) for media_id, future in futures]
+def _sorted_newest_first(rows: list[Row]) -> list[Row]:
+    """Newest first by creation time where FastPix gives it; rows without one keep their place."""
     created = {row.media_id: row.media.created_at for row in rows if row.media and row.media.created_at}
     dated = sorted((row for row in rows if row.media_id in created), key=lambda r: created[r.media_id])
     return [dated.pop() if row.media_id in created else row for row in rows]
+
+
+def fetch_row_groups(groups: Sequence[Sequence[str]]) -> list[list[Row]]:
+    """One `get_media` per id of every group, all at once; each group ordered on its own (a row never
+    leaves the group of the stream that made it), newest first, else in the order of its ids."""
+    client = get_client()
+    futures = [[(media_id, submit(client.get_media, media_id)) for media_id in ids] for ids in groups]
+    return [
+        _sorted_newest_first([_collect(media_id, future) for media_id, future in group]) for group in futures
+    ]
+
+
+def fetch_rows(media_ids: Sequence[str]) -> list[Row]:
+    """One `get_media` per id, all at once, newest first (see `fetch_row_groups`)."""
+    return fetch_row_groups([media_ids])[0]
 
 
 def newest_first(stream: LiveStream) -> list[str]:
@@ -404,12 +415,10 @@ def recording_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ListParams.from_request(request)
     page = get_client().list_streams(page=params.page, limit=params.size, order="desc")
     with_media = [stream for stream in page.items if stream.media_ids]
-    # Every recording of every stream on this page, fetched side by side in one go.
-    ids = [media_id for stream in with_media for media_id in newest_first(stream)]
-    rows = iter(fetch_rows(ids))
+    # Every recording of every stream on this page, fetched side by side in one go, ordered per stream.
+    per_stream = fetch_row_groups([newest_first(stream) for stream in with_media])
     groups = []
-    for stream in with_media:
-        stream_rows = [next(rows) for _ in stream.media_ids]
+    for stream, stream_rows in zip(with_media, per_stream, strict=True):
         if params.ready:
             # A row FastPix did not return may well be ready: it stays, with its retry.
             stream_rows = [
