@@ -87,8 +87,15 @@ class Gateway:
         if latency_ms > 0:
             await asyncio.sleep(latency_ms / 1000)
         if fault is not None and (fault.timeout or fault.status is not None):
+            if fault.apply:
+                # FastPix acts, then the answer is lost: the client sees only the fault.
+                await self._serve(scope, receive, _discard)
             await self._fail(fault, scope, receive, send)
             return
+        await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Auth (A20), then the routes: what FastPix itself does with the request."""
         authorization = None
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -98,7 +105,7 @@ class Gateway:
         if credential is None:
             await error_response(ApiError.of(401, errors.UNAUTHORIZED))(scope, receive, send)  # A20
             return
-        if method in MUTATING_METHODS and not credential.can_write:
+        if scope["method"] in MUTATING_METHODS and not credential.can_write:
             await error_response(ApiError.of(403, errors.FORBIDDEN))(scope, receive, send)  # A20
             return
         await self.app(scope, receive, send)
@@ -111,9 +118,18 @@ class Gateway:
             await error_response(ApiError.of(504, errors.FAULT_MESSAGES[504]))(scope, receive, send)
             return
         assert fault.status is not None
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        if fault.raw_body is not None:
+            # Exactly this body and Content-Type (no charset added): a malformed answer.
+            headers["Content-Type"] = fault.content_type
+            await Response(fault.raw_body, status_code=fault.status, headers=headers)(scope, receive, send)
+            return
         error = ApiError.of(fault.status, errors.FAULT_MESSAGES[fault.status], headers)
         await error_response(error)(scope, receive, send)
+
+
+async def _discard(message: Message) -> None:
+    """A `send` that drops the real answer of a request served under an `apply` fault."""
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

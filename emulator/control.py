@@ -196,13 +196,34 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
         method = body.get("method")
         if method is not None and not isinstance(method, str):
             raise ControlError(400, "method must be a string or null")
+        raw_body = body.get("raw_body")
+        if raw_body is not None and not isinstance(raw_body, str):
+            raise ControlError(400, "raw_body must be a string or null")
+        content_type = body.get("content_type", "text/plain")
+        if (
+            not isinstance(content_type, str)
+            or not content_type
+            or "\n" in content_type
+            or "\r" in content_type
+        ):
+            raise ControlError(400, "content_type must be a non-empty single-line string")
         status = body.get("status")
-        if status is not None and status not in FAULT_STATUSES:
+        if raw_body is not None:
+            # Any status a server could send with a body of our choosing; 200 when absent.
+            status = 200 if status is None else status
+            if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+                raise ControlError(400, "with raw_body, status must be an integer from 200 to 599 or null")
+        elif status is not None and status not in FAULT_STATUSES:
             raise ControlError(400, f"status must be one of {list(FAULT_STATUSES)} or null")
         latency_ms = _number(body, "latency_ms", 0.0)
         timeout = _flag(body, "timeout", False)
+        apply = _flag(body, "apply", False)
+        if raw_body is not None and timeout:
+            raise ControlError(400, "a fault answers either raw_body or timeout: true, not both")
         if status is None and not timeout and latency_ms <= 0:
-            raise ControlError(400, "a fault needs a status, a latency_ms or timeout: true")
+            raise ControlError(400, "a fault needs a status, a raw_body, a latency_ms or timeout: true")
+        if apply and status is None and not timeout:
+            raise ControlError(400, "apply: true needs a status, a raw_body or timeout: true to answer with")
         # `times` absent → 1; explicit null → until cleared.
         times = _integer(body, "times", None, minimum=1) if "times" in body else 1
         retry_after = _integer(body, "retry_after", 1 if status == 429 else None)
@@ -215,6 +236,9 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
             latency_ms=latency_ms,
             timeout=timeout,
             hang_seconds=_number(body, "hang_seconds", DEFAULT_HANG_SECONDS),
+            apply=apply,
+            raw_body=raw_body,
+            content_type=content_type,
         )
         return JSONResponse(fault.to_json(), status_code=201)
 

@@ -72,8 +72,12 @@ TOO_MANY_REQUESTS = Message(  # §1.7, exact body
 BODY_TOO_LARGE = Message("request body too large", "The request body must not exceed 1 MB.")
 VALIDATION_FAILED = "payload validation failed"  # §1.4
 
-# Injected faults (§8). 524 wording follows the vendor error-code page ("Timeout Occurred").
+# Injected faults (§8). 524 wording follows the vendor error-code page ("Timeout Occurred"), 409 its
+# "Data Conflict"; 408 is in the declared retry list (§1.6).
 FAULT_MESSAGES: dict[int, Message] = {
+    408: Message("request timeout", "The server timed out waiting for the request."),
+    409: Message("data conflict", "The request conflicts with the current state of the resource."),
+    413: BODY_TOO_LARGE,
     429: TOO_MANY_REQUESTS,
     500: Message("internal server error", "Something went wrong on our side. Please try again later."),
     502: Message("bad gateway", "The upstream service returned an invalid response."),

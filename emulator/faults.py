@@ -20,12 +20,15 @@ class Fault:
     id: int
     path_regex: re.Pattern[str]
     method: str | None  # None: any method
-    status: int | None  # None: no error, only latency
+    status: int | None  # None: no error, only latency (with `raw_body`: that body's status)
     retry_after: int | None
     times: int | None  # None: until cleared
     latency_ms: float
     timeout: bool
     hang_seconds: float
+    apply: bool = False  # process the request (FastPix acts), then answer the fault instead
+    raw_body: str | None = None  # answer exactly this body (a malformed answer) instead of JSON
+    content_type: str = "text/plain"
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and self.path_regex.search(path) is not None
@@ -41,6 +44,9 @@ class Fault:
             "latency_ms": self.latency_ms,
             "timeout": self.timeout,
             "hang_seconds": self.hang_seconds,
+            "apply": self.apply,
+            "raw_body": self.raw_body,
+            "content_type": self.content_type,
         }
 
 
@@ -61,6 +67,9 @@ class FaultBook:
         latency_ms: float,
         timeout: bool,
         hang_seconds: float,
+        apply: bool = False,
+        raw_body: str | None = None,
+        content_type: str = "text/plain",
     ) -> Fault:
         with self._lock:
             fault = Fault(
@@ -73,6 +82,9 @@ class FaultBook:
                 latency_ms=latency_ms,
                 timeout=timeout,
                 hang_seconds=hang_seconds,
+                apply=apply,
+                raw_body=raw_body,
+                content_type=content_type,
             )
             self._next_id += 1
             self._faults.append(fault)

@@ -117,10 +117,17 @@ class EmulatorControl:
         latency_ms: float | None = None,
         timeout: bool = False,
         hang_seconds: float | None = None,
+        apply: bool = False,
+        raw_body: str | None = None,
+        content_type: str = "text/plain",
     ) -> dict[str, Any]:
         """Matching `/v1` requests fail with `status`, get `latency_ms` more, or hang then 504 (`timeout`).
 
-        `times=None` keeps the fault until `clear_faults()`.
+        `apply=True`: the request is processed first (FastPix acts, the state changes), then the client gets
+        the fault instead of the real answer — "after a 5xx or a timeout FastPix may already have acted".
+        `raw_body`: answer exactly that body with `content_type` and `status` (200 when None), a malformed
+        answer; without `apply` the request is not processed. `times=None` keeps the fault until
+        `clear_faults()`.
         """
         body: dict[str, Any] = {"path_regex": path_regex, "method": method, "status": status, "times": times}
         if retry_after is not None:
@@ -131,6 +138,11 @@ class EmulatorControl:
             body["timeout"] = True
         if hang_seconds is not None:
             body["hang_seconds"] = hang_seconds
+        if apply:
+            body["apply"] = True
+        if raw_body is not None:
+            body["raw_body"] = raw_body
+            body["content_type"] = content_type
         result: dict[str, Any] = self._call("POST", "/faults", json=body)
         return result
 

@@ -137,6 +137,166 @@ def test_concurrent_requests_wait_out_the_latency_together_not_in_turn(
         assert time.perf_counter() - started < 1.2  # in turn it would take 2.4 s
 
 
+class TestApplyFaults:
+    """`apply: true`: FastPix acts, then the client gets the fault — after a 5xx or a timeout it may have."""
+
+    @pytest.mark.parametrize(
+        ("status", "message"), [(500, "internal server error"), (524, "timeout occurred")]
+    )
+    def test_a_finish_under_an_applied_error_changes_the_state_but_answers_the_error(
+        self, api: httpx.Client, control: EmulatorControl, status: int, message: str
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault(f"^/v1/live/streams/{stream_id}/finish$", method="PUT", status=status, apply=True)
+        assert_error(api.put(f"/live/streams/{stream_id}/finish"), status, message)
+        assert control.stream_state(stream_id)["stream"]["status"] == "idle"
+        # FastPix did finish it: a second finish is refused as the stream is no longer active.
+        assert_error(api.put(f"/live/streams/{stream_id}/finish"), 400, "stream is not active")
+
+    def test_without_apply_the_same_error_leaves_the_state_alone(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault(f"^/v1/live/streams/{stream_id}/finish$", method="PUT", status=500)
+        assert_error(api.put(f"/live/streams/{stream_id}/finish"), 500, "internal server error")
+        assert control.stream_state(stream_id)["stream"]["status"] == "active"
+
+    def test_an_applied_timeout_acts_then_hangs_so_the_client_gives_up(
+        self, emulator_server: EmulatorServer, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault(f"^/v1/live/streams/{stream_id}/finish$", timeout=True, hang_seconds=5, apply=True)
+        auth = (emulator_server.token_id, emulator_server.secret)
+        with (
+            httpx.Client(base_url=emulator_server.api_base, auth=auth, timeout=0.3) as client,
+            pytest.raises(httpx.ReadTimeout),
+        ):
+            client.put(f"/live/streams/{stream_id}/finish")
+        assert control.stream_state(stream_id)["stream"]["status"] == "idle"
+
+    def test_an_applied_create_makes_the_stream_though_the_client_sees_a_500(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        control.add_fault("^/v1/live/streams$", method="POST", status=500, apply=True)
+        response = api.post("/live/streams", json={"playbackSettings": {}, "inputMediaSettings": {}})
+        assert_error(response, 500, "internal server error")
+        assert len(data(api.get("/live/streams"))) == 1
+
+    def test_the_request_log_records_the_status_the_client_got(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault("/finish$", status=502, apply=True)
+        api.put(f"/live/streams/{stream_id}/finish")
+        assert [(e["method"], e["status"]) for e in control.requests(path_regex="/finish$")] == [("PUT", 502)]
+
+
+class TestRawBodyFaults:
+    """`raw_body`: a malformed answer, exactly as given, instead of processing the request."""
+
+    def test_a_raw_body_is_answered_verbatim_with_status_200_and_its_content_type(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        control.add_fault("^/v1/live/streams$", method="GET", raw_body="<html>upstream proxy</html>\n")
+        response = api.get("/live/streams")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/plain"
+        assert response.content == b"<html>upstream proxy</html>\n"
+        assert data(api.get("/live/streams")) == []  # times=1: used up
+
+    def test_a_json_answer_without_data_keeps_its_status_and_content_type(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream()["streamId"]
+        control.add_fault(
+            f"^/v1/live/streams/{stream_id}$",
+            raw_body='{"success": true}',
+            status=201,
+            content_type="application/json",
+            times=2,
+        )
+        for _ in range(2):
+            response = api.get(f"/live/streams/{stream_id}")
+            assert (response.status_code, response.headers["content-type"], response.text) == (
+                201,
+                "application/json",
+                '{"success": true}',
+            )
+        assert data(api.get(f"/live/streams/{stream_id}"))["streamId"] == stream_id
+
+    def test_an_empty_raw_body_is_an_empty_answer(self, api: httpx.Client, control: EmulatorControl) -> None:
+        control.add_fault("^/v1/live/streams$", raw_body="")
+        response = api.get("/live/streams")
+        assert (response.status_code, response.content) == (200, b"")
+
+    def test_a_raw_body_does_not_process_the_request(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault("/finish$", raw_body="ok")
+        assert api.put(f"/live/streams/{stream_id}/finish").text == "ok"
+        assert control.stream_state(stream_id)["stream"]["status"] == "active"
+
+    def test_with_apply_the_request_is_processed_and_the_raw_body_answered(
+        self, api: httpx.Client, control: EmulatorControl
+    ) -> None:
+        stream_id = control.create_stream(status="active")["streamId"]
+        control.add_fault("/finish$", raw_body="not json", apply=True)
+        response = api.put(f"/live/streams/{stream_id}/finish")
+        assert (response.status_code, response.text) == (200, "not json")
+        assert control.stream_state(stream_id)["stream"]["status"] == "idle"
+
+    def test_the_fault_list_shows_the_new_options(self, control: EmulatorControl) -> None:
+        control.add_fault("/finish$", status=500, apply=True)
+        control.add_fault("^/v1/live/streams$", raw_body="x", content_type="text/html", times=None)
+        faults = httpx.get(f"{control.base_url}/_emulator/faults").json()["faults"]
+        assert [(f["status"], f["apply"], f["raw_body"], f["content_type"], f["times"]) for f in faults] == [
+            (500, True, None, "text/plain", 1),
+            (200, False, "x", "text/html", None),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("status", "message"), [(408, "request timeout"), (409, "data conflict"), (413, None)]
+)
+def test_the_other_error_statuses_answer_the_json_envelope(
+    api: httpx.Client, control: EmulatorControl, status: int, message: str | None
+) -> None:
+    control.add_fault("^/v1/live/streams$", status=status)
+    assert_error(api.get("/live/streams"), status, message or "request body too large")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Each would be a valid latency or timeout fault if the new option were ignored.
+        {"path_regex": "^/v1", "raw_body": "x", "timeout": True},
+        {"path_regex": "^/v1", "raw_body": 5, "latency_ms": 10},
+        {"path_regex": "^/v1", "raw_body": "x", "content_type": "", "latency_ms": 10},
+        {"path_regex": "^/v1", "raw_body": "x", "content_type": "text/plain\r\nX-Evil: 1", "latency_ms": 10},
+        {"path_regex": "^/v1", "apply": True, "latency_ms": 10},
+        {"path_regex": "^/v1", "apply": "yes", "status": 500},
+    ],
+)
+def test_invalid_apply_and_raw_body_faults_are_refused(emulator_server: EmulatorServer, body: dict) -> None:
+    response = httpx.post(f"{emulator_server.base_url}/_emulator/faults", json=body)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_raw_body_takes_any_status_from_200_to_599_and_no_other(
+    api: httpx.Client, control: EmulatorControl
+) -> None:
+    control.add_fault("^/v1/live/streams$", raw_body="teapot", status=418)
+    assert (api.get("/live/streams").status_code, api.get("/live/streams").status_code) == (418, 200)
+    for status in (100, 199, 600, "200", True):
+        response = httpx.post(
+            f"{control.base_url}/_emulator/faults",
+            json={"path_regex": "^/v1", "raw_body": "x", "status": status},
+        )
+        assert response.status_code == 400, (status, response.text)
+
+
 @pytest.mark.parametrize(
     "body",
     [
