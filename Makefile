@@ -5,20 +5,32 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+# Two locks: requirements.lock is what production runs (`make run`); requirements-dev.lock adds the emulator,
+# the tests and the tools on top of it. One stamp per lock content says what the venv already holds, so a venv
+# first made by `make run` gets the dev packages the first time a dev target needs them.
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell cat requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.lock requirements-dev.lock 2>/dev/null | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install chromium lint test test-services test-fast run demo bench clean
 
-$(STAMP): requirements.lock
+$(RUNTIME_STAMP): requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	@rm -f $(VENV)/.installed-*
+	@rm -f $(VENV)/.installed-runtime-*
 	@touch $@
 
-install: $(STAMP)
+# The dev lock includes the runtime lock (-r), so installing it satisfies both stamps.
+$(DEV_STAMP): requirements.lock requirements-dev.lock
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@ $(RUNTIME_STAMP)
+
+# Everything a developer needs (the dev lock); `make run` installs only the runtime lock.
+install: $(DEV_STAMP)
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
 chromium:
@@ -26,36 +38,37 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
 
-test: $(STAMP) chromium lint
+test: $(DEV_STAMP) chromium lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not services"
 
 # The same suite on throwaway PostgreSQL and Redis servers (installed from Debian if missing).
-test-services: $(STAMP) chromium
+test-services: $(DEV_STAMP) chromium
 	scripts/test_services.sh
 
 # Without the browser journeys, for a quick loop while coding.
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not e2e"
 
 # Production-style: gunicorn (gunicorn.conf.py), DEBUG off, everything else from the environment.
-run: $(STAMP)
+# Installs only the runtime lock.
+run: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn dashboard.wsgi
 
-demo: $(STAMP)
+demo: $(DEV_STAMP)
 	$(BIN)/python -m scripts.demo --host $(HOST) --port $(PORT)
 
 # Benchmarks (bench/README.md): latency vs FastPix latency, polling fan-out, throughput, weight, memory,
 # Lighthouse. They start what they need on 127.0.0.1 and print every figure against its target.
-bench: $(STAMP) chromium
+bench: $(DEV_STAMP) chromium
 	@command -v wrk >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk redis-server npm >/dev/null; }
 	$(BIN)/python -m bench.run_all
