@@ -140,14 +140,26 @@ DATABASES = {
         "DATABASE_URL", env.db_url_config, env.DB_SCHEMES, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several processes (gunicorn workers, `make demo`) write one SQLite file: readers do not block the
+    # writer (WAL), a writer waits for another instead of failing at once, and a transaction that will
+    # write takes the write lock when it begins rather than failing to upgrade halfway.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 CACHES = {"default": _parsed("CACHE_URL", env.cache_url_config, env.CACHE_SCHEMES, "locmemcache://console")}
-# Sessions live in the cache (Redis in production) and are written through to the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database: a sign-out in one process ends the session in every other (a per-process
+# cache in front of them would keep it alive there).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "streams.auth.CachedPermissionsBackend",  # Django's ModelBackend, with permissions cached
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

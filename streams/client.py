@@ -47,6 +47,7 @@ __all__ = [
     "ValidationFailed",
     "ViewerCount",
     "get_client",
+    "may_have_acted",
     "reset_client",
     "upstream_calls",
 ]
@@ -87,18 +88,6 @@ upstream_calls: contextvars.ContextVar[list[UpstreamCall] | None] = contextvars.
 
 class FastPixError(Exception):
     """Base class of everything this module raises about FastPix."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Failures are remembered in the cache (pickled); the subclasses' keyword-only __init__
-        # signatures do not match `args`, so rebuild them without calling __init__.
-        return (_restore_error, (type(self), self.args, self.__dict__))
-
-
-def _restore_error(cls: type[FastPixError], args: tuple[Any, ...], state: dict[str, Any]) -> FastPixError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, *args)
-    error.__dict__.update(state)
-    return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +186,17 @@ class Unavailable(FastPixError):
         self.timed_out = timed_out
         self.maybe_processed = maybe_processed
         super().__init__(f"FastPix unreachable on {method} {path}: {message}")
+
+
+def may_have_acted(exc: FastPixError) -> bool:
+    """After this failure of a mutation, FastPix may have carried it out: the outcome is unknown until
+    the stream is read again. True for a 5xx, a 408, a timeout or a dropped connection after sending,
+    and a 2xx whose body could not be read; False when FastPix certainly refused or never received it."""
+    if isinstance(exc, Unavailable):
+        return exc.maybe_processed
+    if isinstance(exc, ApiError):
+        return exc.status >= 500 or exc.status == 408 or 200 <= exc.status < 300
+    return True
 
 
 _ERROR_CLASSES: dict[int, type[ApiError]] = {
@@ -572,9 +572,11 @@ def _unavailable(exc: httpx.RequestError, method: str, path: str) -> Unavailable
 
 
 class _Retry(enum.Enum):
-    ALWAYS = "always"  # GET: safe to repeat whatever happened
-    UNSENT = "unsent"  # state PUTs: retryable statuses, and errors before the request left us
-    NEVER = "never"  # POST, PATCH, DELETE: one attempt
+    READ = "read"  # GET: safe to repeat on any retryable failure
+    # POST, PATCH, the state PUTs, DELETE: one click, one mutation. Sent again only when FastPix certainly
+    # did not receive it (no connection was made) or asked us to wait and retry (429 with Retry-After).
+    # After a 5xx or a timeout FastPix may already have acted: the caller re-reads instead (A18).
+    MUTATION = "mutation"
 
 
 # x-fastpix-retries.statusCodes (spec:L14-20, contract §1.6).
@@ -660,28 +662,27 @@ class FastPixClient:
         self, stream_id: str, *, metadata: Mapping[str, str], reconnect_window: int
     ) -> LiveStream:
         # PATCH replaces the whole metadata map (§3.5, A5), and reconnectWindow is always sent so that a
-        # metadata edit can never reset it (the SDK pitfall in §3.5). Not retried: one attempt.
+        # metadata edit can never reset it (the SDK pitfall in §3.5). A mutation: sent once.
         path = f"/live/streams/{_seg(stream_id)}"
         body = {"metadata": dict(metadata), "reconnectWindow": reconnect_window}
-        response = self._request("PATCH", path, json=body, retry=_Retry.NEVER)
+        response = self._request("PATCH", path, json=body, retry=_Retry.MUTATION)
         return _parse_stream(_data_object(response, "PATCH", path), stream_id=stream_id)
 
-    # The state PUTs have no body (§1.3). They are retried on retryable statuses and when the request
-    # certainly never left (connect errors), but not after a read timeout: the PUT may have been applied,
-    # and a blind retry would then fail with a misleading 400 ("already disabled", "not active"). The
-    # caller gets Unavailable(maybe_processed=True) and re-reads the stream instead.
+    # The state PUTs have no body (§1.3). Like every mutation they are sent once (see _Retry.MUTATION): a
+    # blind retry after a 5xx or a read timeout could act twice, or fail with a misleading 400 ("already
+    # disabled", "not active"). The caller re-reads the stream to learn what happened.
 
     def enable_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-enable", retry=_Retry.UNSENT)
+        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-enable", retry=_Retry.MUTATION)
 
     def disable_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-disable", retry=_Retry.UNSENT)
+        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-disable", retry=_Retry.MUTATION)
 
     def finish_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/finish", retry=_Retry.UNSENT)
+        self._request("PUT", f"/live/streams/{_seg(stream_id)}/finish", retry=_Retry.MUTATION)
 
     def delete_stream(self, stream_id: str) -> None:
-        self._request("DELETE", f"/live/streams/{_seg(stream_id)}", retry=_Retry.NEVER)
+        self._request("DELETE", f"/live/streams/{_seg(stream_id)}", retry=_Retry.MUTATION)
 
     def create_stream(
         self,
@@ -694,8 +695,8 @@ class FastPixClient:
         enable_dvr_mode: bool = False,
         enable_recording: bool = True,
     ) -> LiveStream:
-        # Never retried (A18): a 5xx or a timeout may still have created the stream, and a retry would
-        # create a duplicate. The caller re-lists and reconciles instead.
+        # Never retried after a 5xx or a timeout (A18): FastPix may still have created the stream, and a
+        # retry would create a duplicate. The caller looks for it in the list instead.
         input_media_settings: dict[str, Any] = {
             "maxResolution": max_resolution,
             "reconnectWindow": reconnect_window,
@@ -710,15 +711,15 @@ class FastPixClient:
             "inputMediaSettings": input_media_settings,
         }
         path = "/live/streams"
-        response = self._request("POST", path, json=body, retry=_Retry.NEVER)
+        response = self._request("POST", path, json=body, retry=_Retry.MUTATION)
         return _parse_stream(_data_object(response, "POST", path))
 
     # ---- live playback IDs (§3.10) ----
 
     def create_playback_id(self, stream_id: str, *, access_policy: str = "public") -> PlaybackId:
-        # Never retried (A18): a retry after an unseen success would add a second playback ID.
+        # Never retried after a 5xx or a timeout (A18): a retry after an unseen success would add a second ID.
         path = f"/live/streams/{_seg(stream_id)}/playback-ids"
-        response = self._request("POST", path, json={"accessPolicy": access_policy}, retry=_Retry.NEVER)
+        response = self._request("POST", path, json={"accessPolicy": access_policy}, retry=_Retry.MUTATION)
         return _parse_playback_id(_data_object(response, "POST", path))
 
     def get_playback_id(self, stream_id: str, playback_id: str) -> PlaybackId:
@@ -728,7 +729,7 @@ class FastPixClient:
     def delete_playback_id(self, stream_id: str, playback_id: str) -> None:
         # playbackId is a query parameter, not a path segment (A11).
         path = f"/live/streams/{_seg(stream_id)}/playback-ids"
-        self._request("DELETE", path, params={"playbackId": playback_id}, retry=_Retry.NEVER)
+        self._request("DELETE", path, params={"playbackId": playback_id}, retry=_Retry.MUTATION)
 
     # ---- recordings (§3.12, §3.13) ----
 
@@ -747,7 +748,7 @@ class FastPixClient:
     # ---- transport ----
 
     def _get(self, path: str, *, params: Mapping[str, str | int] | None = None) -> httpx.Response:
-        return self._request("GET", path, params=params, retry=_Retry.ALWAYS)
+        return self._request("GET", path, params=params, retry=_Retry.READ)
 
     def _request(
         self,
@@ -774,7 +775,7 @@ class FastPixClient:
             except httpx.RequestError as exc:
                 self._record(method, path, None, started, outcome=type(exc).__name__)
                 error = _unavailable(exc, method, path)
-                can_retry = retry is _Retry.ALWAYS or (retry is _Retry.UNSENT and not error.maybe_processed)
+                can_retry = retry is _Retry.READ or not error.maybe_processed
                 if last or not can_retry:
                     raise error from exc
                 self._pause(method, path, self._backoff(attempt), reason=type(exc).__name__)
@@ -784,7 +785,7 @@ class FastPixClient:
             if response.is_success:
                 return response
             api_error = _api_error(response, method, path)
-            if last or retry is _Retry.NEVER or response.status_code not in _RETRY_STATUSES:
+            if last or response.status_code not in _RETRY_STATUSES:
                 raise api_error
             delay = self._backoff(attempt)
             if isinstance(api_error, RateLimited) and api_error.retry_after is not None:
@@ -793,6 +794,8 @@ class FastPixClient:
                 if api_error.retry_after > self._max_retry_after:
                     raise api_error
                 delay = api_error.retry_after
+            elif retry is _Retry.MUTATION:
+                raise api_error  # a 5xx/408, or a 429 that did not say when: FastPix may have acted
             self._pause(method, path, delay, reason=str(response.status_code))
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 

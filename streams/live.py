@@ -1,10 +1,17 @@
-"""Live numbers shared by everyone watching: viewer counts and stream statuses.
+"""Live numbers shared by everyone watching: viewer counts and reads of the stream list.
 
-Every value here goes through Django's cache (local memory in one process, Redis across processes), so
-100 people watching the same page cost FastPix what one person costs: one call per stream per period.
-A short lock in the cache lets exactly one request refresh a value; everyone else keeps serving the
-previous one meanwhile, so a cache expiry never becomes a burst of identical upstream calls, and a
-refresh never makes a poll wait for FastPix when there is something to show.
+Each value goes through Django's cache (local memory in one process, Redis across processes) with the time
+it was read, so a hundred people watching one page cost FastPix about what one person costs.
+
+- `fresh(key, fetch, ttl)`: a value at most `ttl` seconds old, read now when it is older. For what a page
+  must show as it is (the list a page or a poll renders).
+- `viewer_counts(ids)`: counts at most a period old; a due count is refreshed on the FastPix pool by the
+  one request that takes a short lock, while everyone keeps the previous count. No request waits on
+  another, and no pool task waits on a pool task.
+
+Nothing here makes anything safe or correct: a cached value is at most a period old, and the console's
+own changes are seen at once because list keys carry `workspace_version()`, a database value that every
+process reads. State that must hold lives in the database (streams/models.py).
 """
 
 from __future__ import annotations
@@ -16,19 +23,21 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.utils import timezone
 
 from streams.client import FastPixError, LiveStream, NotFound, get_client
+from streams.models import AuditEntry, LiveSighting
 
 T = TypeVar("T")
 
-# FastPix calls a page makes side by side (viewer counts of up to 50 active rows, recordings).
+# FastPix calls a page makes side by side (viewer counts of up to 50 active rows, recordings). Tasks on
+# it only call FastPix and write the cache: none submits or waits on another task.
 fetch_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fastpix")
-
-_WAIT_STEP = 0.02
 
 
 @functools.cache
@@ -40,80 +49,18 @@ def shared_cache() -> BaseCache:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A shared value and when it was fetched; `failed` marks a failed fetch remembered for one period."""
+    """A value and when FastPix gave it. A failed read carries the error and is never cached."""
 
     value: Any
     fetched_at: float
-    failed: bool = False
+    error: FastPixError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     def is_fresh(self, ttl: float) -> bool:
         return time.time() - self.fetched_at < ttl
-
-
-def _ttl() -> float:
-    return float(settings.VIEWER_COUNT_TTL)
-
-
-def shared(
-    key: str,
-    fetch: Callable[[], T],
-    *,
-    ttl: float | None = None,
-    reading: Reading | None = None,
-    serve_stale: bool = True,
-    refresh: bool = False,
-) -> Reading:
-    """The value under `key`, fetched at most once per `ttl` seconds across every process.
-
-    With `serve_stale`, a stale value is served at once while one request refreshes it in the
-    background; without it, callers wait for a fresh one. With nothing to serve, the other requests
-    wait for the one refreshing (bounded by the FastPix timeout) instead of calling FastPix themselves.
-    `reading` is what the caller already read from the cache; `refresh` skips the cache altogether.
-    """
-    cache = shared_cache()
-    ttl = _ttl() if ttl is None else ttl
-    if refresh:
-        return _refresh(key, fetch, ttl, None)
-    if reading is None:
-        reading = cache.get(key)
-    if reading is not None and reading.is_fresh(ttl):
-        return reading
-    lock_key = f"{key}:refreshing"
-    lock_seconds = max(int(settings.FASTPIX_TIMEOUT * 3) + 1, 2)
-    if cache.add(lock_key, 1, timeout=lock_seconds):
-        # Someone may have refreshed it between our read and taking the lock: check again.
-        latest: Reading | None = cache.get(key)
-        if latest is not None and latest.is_fresh(ttl):
-            cache.delete(lock_key)
-            return latest
-        if reading is not None and serve_stale:
-            submit(_refresh, key, fetch, ttl, lock_key)
-            return reading
-        return _refresh(key, fetch, ttl, lock_key)
-    if reading is not None and serve_stale:
-        return reading
-    deadline = time.time() + lock_seconds
-    while time.time() < deadline:
-        time.sleep(_WAIT_STEP)
-        latest = cache.get(key)
-        if latest is not None and latest.is_fresh(ttl):
-            return latest
-    return _refresh(key, fetch, ttl, None)
-
-
-def _refresh(key: str, fetch: Callable[[], T], ttl: float, lock_key: str | None) -> Reading:
-    cache = shared_cache()
-    try:
-        reading = Reading(fetch(), time.time())
-    except NotFound:
-        reading = Reading(None, time.time())
-    except FastPixError as exc:
-        reading = Reading(exc, time.time(), failed=True)
-    # Kept for a few periods so that a refresh in progress can serve the previous value.
-    cache.set(key, reading, timeout=max(int(ttl * 6), 30))
-    if lock_key:
-        cache.delete(lock_key)
-    return reading
 
 
 def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -122,30 +69,68 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
     return fetch_pool.submit(context.run, fn, *args)
 
 
-def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
-    """Viewer counts (approximate, contract §9 A9) for these streams.
+def _read(key: str, fetch: Callable[[], Any], keep: float) -> Reading:
+    """Read from FastPix now and remember it; a gone stream is remembered as None, a failure not at all."""
+    try:
+        reading = Reading(fetch(), time.time())
+    except NotFound:
+        reading = Reading(None, time.time())
+    except FastPixError as exc:
+        return Reading(None, time.time(), error=exc)
+    shared_cache().set(key, reading, timeout=max(int(keep), 1))
+    return reading
 
-    One cache read for all of them; only the missing ones are fetched, side by side, and a stale one
-    is served while it is refreshed in the background.
-    """
+
+def fresh(key: str, fetch: Callable[[], Any], *, ttl: float, refresh: bool = False) -> Reading:
+    """The value under `key` if it was read less than `ttl` seconds ago, else read now."""
+    if not refresh:
+        reading: Reading | None = shared_cache().get(key)
+        if reading is not None and reading.is_fresh(ttl):
+            return reading
+    return _read(key, fetch, keep=ttl)
+
+
+def workspace_version() -> int:
+    """Changes whenever this console changes anything in FastPix, in any process: every attempt writes
+    an audit entry. Shared reads of the list are keyed by it, so none outlives the console's own change."""
+    return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+# ---------------------------------------------------------------- viewer counts
+
+
+def _ttl() -> float:
+    return float(settings.VIEWER_COUNT_TTL)
+
+
+def _refresh_count(key: str, stream_id: str, lock: str) -> Reading:
+    try:
+        return _read(key, lambda: get_client().get_viewer_count(stream_id).views, keep=_ttl() * 6)
+    finally:
+        shared_cache().delete(lock)
+
+
+def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
+    """Viewer counts (approximate, contract §9 A9): one cache read for all; the missing ones read from
+    FastPix side by side; a due one served as it is while one request refreshes it in the background."""
     ids = list(dict.fromkeys(stream_ids))
     if not ids:
         return {}
-    client = get_client()
+    cache = shared_cache()
     keys = {stream_id: f"viewers:{stream_id}" for stream_id in ids}
-    found: dict[str, Reading] = shared_cache().get_many(list(keys.values()))
+    found: dict[str, Reading] = cache.get_many(list(keys.values()))
+    lock_seconds = max(int(float(settings.FASTPIX_TIMEOUT) * 3) + 1, 2)
     results: dict[str, Reading] = {}
     missing: dict[str, Future[Reading]] = {}
     for stream_id, key in keys.items():
         reading = found.get(key)
-
-        def fetch(sid: str = stream_id) -> int:
-            return client.get_viewer_count(sid).views
-
+        lock = f"{key}:refreshing"
         if reading is None:
-            missing[stream_id] = submit(shared, key, fetch)
-        else:
-            results[stream_id] = shared(key, fetch, reading=reading)
+            missing[stream_id] = submit(_refresh_count, key, stream_id, lock)
+            continue
+        if not reading.is_fresh(_ttl()) and cache.add(lock, 1, timeout=lock_seconds):
+            submit(_refresh_count, key, stream_id, lock)
+        results[stream_id] = reading
     results.update({stream_id: future.result() for stream_id, future in missing.items()})
     return {stream_id: results[stream_id] for stream_id in ids}
 
@@ -155,6 +140,9 @@ def views_of(reading: Reading | None) -> int | None:
     if reading is None or reading.failed or reading.value is None:
         return None
     return int(reading.value)
+
+
+# ---------------------------------------------------------------- one stream, for the fragments of its page
 
 
 def without_secrets(stream: LiveStream) -> LiveStream:
@@ -169,58 +157,54 @@ def without_secrets(stream: LiveStream) -> LiveStream:
 
 
 def remember_stream(stream: LiveStream) -> None:
-    """A stream a page just read, for the fragments that page loads next (its recordings)."""
-    shared_cache().set(
-        f"stream:{stream.stream_id}", Reading(without_secrets(stream), time.time()), timeout=60
-    )
+    """A stream a page just read, for the fragment that page loads next (its recordings)."""
+    reading = Reading(without_secrets(stream), time.time())
+    shared_cache().set(f"stream:{stream.stream_id}", reading, timeout=60)
 
 
 def recent_stream(stream_id: str) -> Reading:
     """The stream (secrets dropped) as read within LIST_SHARE_SECONDS, else from FastPix now."""
-    return shared(
+    return fresh(
         f"stream:{stream_id}",
         lambda: without_secrets(get_client().get_stream(stream_id)),
-        ttl=settings.LIST_SHARE_SECONDS,
-        serve_stale=False,
+        ttl=float(settings.LIST_SHARE_SECONDS),
     )
 
 
 def forget_stream(stream_id: str) -> None:
-    """Drop what we remember of a stream after we changed it, so the next look is fresh."""
-    cache = shared_cache()
-    cache.delete_many([f"viewers:{stream_id}", f"status:{stream_id}", f"stream:{stream_id}"])
-    try:
-        cache.incr("streams:generation")
-    except ValueError:
-        cache.add("streams:generation", 1, timeout=None)
+    """After the console changed a stream: its next read and count come from FastPix."""
+    shared_cache().delete_many([f"viewers:{stream_id}", f"stream:{stream_id}"])
 
 
-def generation() -> int:
-    """Bumped whenever this console changes a stream; part of every shared list key."""
-    value = shared_cache().get("streams:generation")
-    return int(value) if value is not None else 0
+# ---------------------------------------------------------------- live since
 
-
-# FastPix does not say when a broadcast began, so the console remembers when it first saw each stream
-# live. The confirmation dialogs then say "live for at least 1 h 12 min": a floor, never a guess.
-LIVE_SINCE_SECONDS = 2 * 24 * 3600
+# FastPix does not say when a broadcast began, so the console keeps when it first saw each stream live
+# (a row per live stream). The confirmations then say "live for at least 1 h 12 min": a floor, never a
+# guess. Sightings older than this are not trusted (the console may have missed the end of a broadcast).
+LIVE_SINCE_LIMIT = timedelta(days=2)
 
 
 def note_statuses(statuses: Iterable[tuple[str, str]]) -> None:
     """Record (stream id, status) sightings: the first sighting of a broadcast, and its end."""
-    cache = shared_cache()
-    now = time.time()
-    ended = []
+    now = timezone.now()
+    live: set[str] = set()
+    ended: set[str] = set()
     for stream_id, status in statuses:
-        if status == "active":
-            cache.add(f"live-since:{stream_id}", now, timeout=LIVE_SINCE_SECONDS)
-        else:
-            ended.append(f"live-since:{stream_id}")
-    if ended:
-        cache.delete_many(ended)
+        (live if status == "active" else ended).add(stream_id)
+    # One read, and a write only when something changed: most sightings repeat the last one.
+    known = set(LiveSighting.objects.filter(stream_id__in=live | ended).values_list("stream_id", flat=True))
+    if live - known:
+        LiveSighting.objects.bulk_create(
+            [LiveSighting(stream_id=stream_id, since=now) for stream_id in live - known],
+            ignore_conflicts=True,
+        )
+    if ended & known:
+        LiveSighting.objects.filter(stream_id__in=ended & known).delete()
 
 
 def live_for(stream_id: str) -> float | None:
     """Seconds since the console first saw this broadcast live, or None if it has not."""
-    since = shared_cache().get(f"live-since:{stream_id}")
-    return None if since is None else max(time.time() - float(since), 0.0)
+    since = LiveSighting.objects.filter(stream_id=stream_id).values_list("since", flat=True).first()
+    if since is None or timezone.now() - since > LIVE_SINCE_LIMIT:
+        return None
+    return max((timezone.now() - since).total_seconds(), 0.0)

@@ -1,7 +1,10 @@
-"""Only what FastPix does not keep for us: the console's permissions and the audit log."""
+"""Only what FastPix does not keep for us: the console's permissions, the audit log, and the state that
+must hold across processes and restarts (one stream per create submission, one mutation per click, when a
+broadcast was first seen live). Each rule is a database constraint, never a cache entry."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Console(models.Model):
@@ -44,6 +47,7 @@ class AuditEntry(models.Model):
         REFUSED = "refused", "Refused"
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Unknown"
+        DUPLICATE = "duplicate", "Duplicate, not sent"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -65,3 +69,85 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.action} {self.stream_id} → {self.outcome}"
+
+
+class ActionAttempt(models.Model):
+    """One lifecycle action (enable, disable, finish, delete) on one stream, from the click to the answer.
+
+    An unfinished row is the in-flight lock: the partial unique constraint admits one per (stream, action),
+    so a second click, tab, session or process that tries the same action meanwhile cannot send a second
+    mutation; it waits for this row's result instead. The row is finished when the call ends, whatever
+    happened, so a failed attempt never blocks the next one. `expires_at` frees the lock of a process that
+    died mid-call; it lies beyond the longest the call can take (see streams/views/actions.py).
+    """
+
+    stream_id = models.CharField(max_length=32)
+    action = models.CharField(max_length=16)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)  # AuditEntry.Outcome once finished
+    level = models.PositiveSmallIntegerField(default=0)  # django.contrib.messages level of `text`
+    text = models.TextField(blank=True)  # what the user was told
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stream_id", "action"],
+                condition=Q(finished_at__isnull=True),
+                name="one_action_in_flight_per_stream",
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | ~Q(outcome=""), name="finished_action_has_outcome"
+            ),
+        ]
+        indexes = [models.Index(fields=["stream_id", "action", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.stream_id} → {self.outcome or 'in flight'}"
+
+
+class CreateSubmission(models.Model):
+    """One submission of the create form, keyed by its one-time id: the stream it made, or why not.
+
+    The primary key makes "50 identical submissions make one stream" true across processes. A submission
+    whose outcome is not known (FastPix answered 5xx or timed out) keeps that state until a later look at
+    FastPix's list finds the stream or shows it is not there.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Being created"
+        CREATED = "created", "Created"
+        NOT_CREATED = "not_created", "Not created"
+        UNKNOWN = "unknown", "Not known yet"
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=255)
+    submitted_at = models.DateTimeField()  # the first attempt: a stream it made is created after this
+    attempt_started_at = models.DateTimeField()  # the current attempt: a pending one older than the lock died
+    state = models.CharField(max_length=16, choices=State.choices)
+    stream_id = models.CharField(max_length=32, blank=True)
+    text = models.TextField(blank=True)  # what the user was told
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="created") | ~Q(stream_id=""), name="created_submission_names_its_stream"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"create {self.name} → {self.state}"
+
+
+class LiveSighting(models.Model):
+    """When the console first saw a broadcast live. FastPix does not say when a broadcast began, so the
+    confirmations say "live for at least …" from this floor; the row goes when the broadcast ends."""
+
+    stream_id = models.CharField(max_length=32, primary_key=True)
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.stream_id} live since {self.since:%Y-%m-%d %H:%M}"

@@ -8,7 +8,6 @@ import base64
 import contextvars
 import json
 import logging
-import pickle
 import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -633,13 +632,14 @@ def test_422_raises_validation_failed_with_the_field_errors() -> None:
 
 
 def test_429_raises_rate_limited_with_retry_after() -> None:
-    client, _, _ = make_client(fail(429, "too many requests", headers={"Retry-After": "2"}))
+    client, _, _ = make_client(fail(429, "too many requests", headers={"Retry-After": "30"}))
 
     with pytest.raises(RateLimited) as caught:
         client.delete_stream(STREAM_ID)
 
     assert caught.value.status == 429
-    assert caught.value.retry_after == 2.0
+    assert caught.value.retry_after == 30.0
+    assert str(caught.value) == f"FastPix 429 on DELETE /live/streams/{STREAM_ID}: too many requests"
 
 
 def test_an_error_without_a_json_body_takes_its_message_from_the_reason_phrase() -> None:
@@ -670,7 +670,7 @@ def test_legacy_error_shapes_are_understood() -> None:
 
 
 def test_a_connection_error_raises_unavailable_that_was_not_processed() -> None:
-    client, _, _ = make_client(httpx.ConnectError)
+    client, _, _ = make_client(httpx.ConnectError, httpx.ConnectError, httpx.ConnectError)
 
     with pytest.raises(Unavailable) as caught:
         client.create_stream()
@@ -702,12 +702,14 @@ def test_a_read_timeout_raises_unavailable_that_may_have_been_processed() -> Non
 def test_unavailable_says_whether_the_request_may_have_reached_fastpix(
     failure: type[httpx.RequestError], timed_out: bool, maybe_processed: bool
 ) -> None:
-    client, _, _ = make_client(failure)
+    # A mutation is sent again only when it never left (3 attempts in all); otherwise once.
+    client, upstream, _ = make_client(*[failure] * (1 if maybe_processed else 3))
 
     with pytest.raises(Unavailable) as caught:
         client.delete_stream(STREAM_ID)
 
     assert (caught.value.timed_out, caught.value.maybe_processed) == (timed_out, maybe_processed)
+    assert len(upstream.requests) == (1 if maybe_processed else 3)
 
 
 def test_a_refused_connection_on_the_clients_own_pool_raises_unavailable() -> None:
@@ -818,9 +820,16 @@ def test_429_without_retry_after_backs_off_exponentially() -> None:
 
 
 @pytest.mark.parametrize(
-    "failure", [fail(503, "busy"), fail(500, "oops"), httpx.ReadTimeout, httpx.ConnectError]
+    "failure",
+    [
+        fail(503, "busy"),
+        fail(500, "oops"),
+        fail(524, "timeout occurred"),
+        fail(429, "slow down"),
+        httpx.ReadTimeout,
+    ],
 )
-def test_create_stream_is_never_retried(failure: Reply) -> None:
+def test_create_stream_is_never_retried_once_fastpix_may_have_acted(failure: Reply) -> None:
     # A retry after an unseen success would create a duplicate stream (A18).
     client, upstream, sleeps = make_client(failure)
 
@@ -849,8 +858,12 @@ def test_create_playback_id_is_never_retried() -> None:
     ],
     ids=["patch", "delete-stream", "delete-playback-id"],
 )
-@pytest.mark.parametrize("failure", [fail(503, "busy"), httpx.ConnectError], ids=["503", "connect-error"])
-def test_patch_and_delete_are_never_retried(call: Any, failure: Reply) -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [fail(503, "busy"), fail(408, "request timeout"), httpx.ReadTimeout, httpx.RemoteProtocolError],
+    ids=["503", "408", "read-timeout", "dropped-after-sending"],
+)
+def test_patch_and_delete_are_never_retried_once_fastpix_may_have_acted(call: Any, failure: Reply) -> None:
     client, upstream, sleeps = make_client(failure)
 
     with pytest.raises(FastPixError):
@@ -860,13 +873,87 @@ def test_patch_and_delete_are_never_retried(call: Any, failure: Reply) -> None:
     assert sleeps == []
 
 
-def test_finish_is_retried_on_503() -> None:
-    client, upstream, sleeps = make_client(fail(503, "busy"), ok())
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 524])
+def test_finish_is_sent_once_after_a_server_error(status: int) -> None:
+    # After a 5xx FastPix may already have acted: one click, one PUT; the view re-reads instead.
+    client, upstream, sleeps = make_client(fail(status, "busy"))
 
-    client.finish_stream(STREAM_ID)
+    with pytest.raises(ServerError):
+        client.finish_stream(STREAM_ID)
 
-    assert [request.method for request in upstream.requests] == ["PUT", "PUT"]
+    assert [request.method for request in upstream.requests] == ["PUT"]
+    assert sleeps == []
+
+
+MUTATIONS = [
+    lambda client: client.create_stream(),
+    lambda client: client.update_stream(STREAM_ID, metadata={}, reconnect_window=60),
+    lambda client: client.enable_stream(STREAM_ID),
+    lambda client: client.disable_stream(STREAM_ID),
+    lambda client: client.finish_stream(STREAM_ID),
+    lambda client: client.delete_stream(STREAM_ID),
+    lambda client: client.create_playback_id(STREAM_ID),
+]
+MUTATION_IDS = ["create", "patch", "enable", "disable", "finish", "delete", "create-playback-id"]
+
+
+@pytest.mark.parametrize("call", MUTATIONS, ids=MUTATION_IDS)
+def test_a_mutation_is_sent_again_when_the_connection_was_refused_before_sending(call: Any) -> None:
+    client, upstream, sleeps = make_client(httpx.ConnectError, ok({"streamId": STREAM_ID, "id": PLAYBACK_ID}))
+
+    call(client)
+
+    assert len(upstream.requests) == 2
     assert sleeps == [1.0]
+
+
+@pytest.mark.parametrize("call", MUTATIONS, ids=MUTATION_IDS)
+def test_a_mutation_waits_as_told_by_a_429_with_retry_after_then_is_sent_again(call: Any) -> None:
+    client, upstream, sleeps = make_client(
+        fail(429, "too many requests", headers={"Retry-After": "3"}),
+        ok({"streamId": STREAM_ID, "id": PLAYBACK_ID}),
+    )
+
+    call(client)
+
+    assert len(upstream.requests) == 2
+    assert sleeps == [3.0]
+
+
+@pytest.mark.parametrize("call", MUTATIONS, ids=MUTATION_IDS)
+def test_a_mutation_is_not_sent_again_after_a_429_that_does_not_say_when(call: Any) -> None:
+    client, upstream, sleeps = make_client(fail(429, "slow down"))
+
+    with pytest.raises(RateLimited) as caught:
+        call(client)
+
+    assert caught.value.message == "slow down"
+    assert len(upstream.requests) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("error", "acted"),
+    [
+        (client_module.ServerError(500, "oops"), True),
+        (client_module.ServerError(524, "timeout occurred"), True),
+        (client_module.ApiError(408, "request timeout"), True),
+        (client_module.ApiError(200, "FastPix sent a response that is not JSON"), True),
+        (client_module.Unavailable("t", method="PUT", path="/x", timed_out=True, maybe_processed=True), True),
+        (
+            client_module.Unavailable("c", method="PUT", path="/x", timed_out=False, maybe_processed=False),
+            False,
+        ),
+        (client_module.InvalidState(400, "not active"), False),
+        (client_module.NotFound(404, "not found"), False),
+        (client_module.RateLimited(429, "slow down"), False),
+        (client_module.Unauthorized(401, "unauthorized"), False),
+        (client_module.ApiError(409, "conflict"), False),
+        (client_module.ApiError(413, "too large"), False),
+    ],
+)
+def test_may_have_acted_says_when_only_a_re_read_can_tell(error: Any, acted: bool) -> None:
+    assert client_module.may_have_acted(error) is acted
 
 
 def test_finish_is_not_retried_after_a_read_timeout() -> None:
@@ -1238,20 +1325,3 @@ def test_media_duration_in_seconds_as_a_number_is_understood_too() -> None:
 
     assert _parse_media({"id": "m", "duration": 4321.6}).duration_seconds == 4322
     assert _parse_media({"id": "m", "duration": "01:12:01"}).duration_seconds == 4321
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        client_module.ServerError(502, "bad gateway", "d", method="GET", path="/live/streams"),
-        client_module.RateLimited(429, "slow down", retry_after=3.0, method="GET", path="/x"),
-        client_module.ValidationFailed(422, "bad", fields=(client_module.FieldError("a", "b"),)),
-        client_module.Unavailable("timed out", method="GET", path="/x", timed_out=True, maybe_processed=True),
-    ],
-)
-def test_errors_survive_a_trip_through_the_cache(error: Exception) -> None:
-    # The shared cache remembers a failed fetch for one period; it pickles what it stores.
-    restored = pickle.loads(pickle.dumps(error))
-    assert type(restored) is type(error)
-    assert str(restored) == str(error)
-    assert restored.__dict__ == error.__dict__

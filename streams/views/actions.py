@@ -2,9 +2,10 @@
 
 GET shows what will happen (the dialog's fragment for htmx, a page with a POST form otherwise) and never
 changes anything. POST checks the role's permission in the view (a forged POST gets 403 and an audit
-entry, and nothing reaches FastPix), takes a short lock so a double click sends one request, calls
-FastPix, writes the audit entry whatever happened, and says what happened: FastPix is the authority on
-what is legal, so the console never refuses an action on the state it last saw.
+entry, and nothing reaches FastPix), takes the action's in-flight row (streams/inflight.py: a second
+click, tab or process gets the first one's result instead of sending it again), reads the stream, sends
+the mutation once, re-reads when the answer left the outcome unknown, writes the audit entry whatever
+happened, and answers with the page's status, viewers, buttons and banner all from that one read.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from streams import audit
+from streams import audit, inflight, policy
 from streams.client import (
     FastPixClient,
     FastPixError,
@@ -39,6 +38,7 @@ from streams.client import (
     Unauthorized,
     Unavailable,
     get_client,
+    may_have_acted,
 )
 from streams.live import forget_stream, live_for, note_statuses, viewer_counts, views_of
 from streams.models import AuditEntry
@@ -48,13 +48,7 @@ from streams.views.streams import actions_allowed
 
 Outcome = AuditEntry.Outcome
 
-# Two identical POSTs this close together send one request (a double click, a resubmitted form).
-DOUBLE_SUBMIT_SECONDS = 5
 HISTORY_SIZE = 10
-
-STATUS_WORDS = {"active": "live", "preparing": "preparing", "idle": "idle", "disabled": "disabled"}
-ENABLED = frozenset({"idle", "preparing", "active"})
-EVERY_STATE = frozenset({"idle", "preparing", "active", "disabled"})
 
 
 @dataclass(frozen=True)
@@ -63,30 +57,30 @@ class Action:
     permission: str
     verb: str  # "finish"
     past: str  # "finished"
+    pending: str  # what the button says while the call is in flight
     button: str  # the confirm button's label
     button_class: str
-    allowed_in: frozenset[str]  # contract §4.3
     already_done: str  # the phrase of FastPix's 400 that means "nothing to do, it is so" ("" if none)
-    status_after: str  # what FastPix reports after success ("" after delete)
+    took_effect: Callable[[str], bool]  # given the status FastPix reports afterwards
     call: Callable[[FastPixClient, str], None]
 
 
 ACTIONS = {
     "enable": Action(
-        "enable", "enable_stream", "enable", "enabled", "Enable stream", "primary",
-        frozenset({"disabled"}), "already enabled", "idle", FastPixClient.enable_stream,
+        "enable", "enable_stream", "enable", "enabled", "Enabling…", "Enable stream", "primary",
+        "already enabled", lambda status: status in policy.ENABLED, FastPixClient.enable_stream,
     ),
     "disable": Action(
-        "disable", "disable_stream", "disable", "disabled", "Disable stream", "danger",
-        ENABLED, "already disabled", "disabled", FastPixClient.disable_stream,
+        "disable", "disable_stream", "disable", "disabled", "Disabling…", "Disable stream", "danger",
+        "already disabled", lambda status: status == "disabled", FastPixClient.disable_stream,
     ),
     "finish": Action(
-        "finish", "finish_stream", "finish", "finished", "Finish broadcast", "danger",
-        frozenset({"active"}), "", "idle", FastPixClient.finish_stream,
+        "finish", "finish_stream", "finish", "finished", "Finishing…", "Finish broadcast", "danger",
+        "", lambda status: status != "active", FastPixClient.finish_stream,
     ),
     "delete": Action(
-        "delete", "delete_stream", "delete", "deleted", "Delete stream", "danger",
-        EVERY_STATE, "", "", FastPixClient.delete_stream,
+        "delete", "delete_stream", "delete", "deleted", "Deleting…", "Delete stream", "danger",
+        "", lambda status: False, FastPixClient.delete_stream,  # it took effect when the stream is gone
     ),
 }  # fmt: skip
 
@@ -100,7 +94,7 @@ class Result:
     text: str
     stream: LiveStream | None  # None when it is gone or could not be read
     gone: bool = False
-    fastpix_message: str = ""  # FastPix's own words, for the audit log
+    fastpix_message: str = ""  # for the audit log: FastPix's own words, or what the console did
 
 
 # ---------------------------------------------------------------- helpers
@@ -127,8 +121,13 @@ def _viewers_phrase(views: int | None) -> str:
 
 def _accepted_names(stream: LiveStream) -> list[str]:
     """What may be typed to confirm a delete: the stream's name (when it has one) or its id."""
-    name = stream.metadata.get("livestream_name", "").strip()
+    name = stream.metadata.get(policy.NAME_KEY, "").strip()
     return [name, stream.stream_id] if name else [stream.stream_id]
+
+
+def _name_confirmed(typed: str, stream: LiveStream) -> bool:
+    wanted = {policy.normalize_confirmation(name) for name in _accepted_names(stream)}
+    return policy.normalize_confirmation(typed) in wanted
 
 
 def _from_list(request: HtmxHttpRequest) -> bool:
@@ -138,11 +137,6 @@ def _from_list(request: HtmxHttpRequest) -> bool:
 
 def _back_url(stream_id: str, from_list: bool) -> str:
     return reverse("stream-list") if from_list else reverse("stream-detail", args=[stream_id])
-
-
-def _lock_seconds() -> int:
-    # Long enough to cover the call with its retries; shortened to DOUBLE_SUBMIT_SECONDS once it returns.
-    return int(float(settings.FASTPIX_TIMEOUT) * 3) + 10
 
 
 def _reread(client: FastPixClient, stream_id: str) -> tuple[LiveStream | None, bool]:
@@ -185,15 +179,15 @@ def _confirm_context(
         "action": spec.name,
         "stream": stream,
         "stream_id": stream.stream_id,
-        "status_word": STATUS_WORDS.get(stream.status, stream.status),
+        "status_word": policy.status_word(stream.status),
         "views": views,
         "viewers": _viewers_phrase(views),
-        "allowed": stream.status in spec.allowed_in,
+        "allowed": policy.allows(stream.status, spec.name),
         "from_list": from_list,
         "back_url": _back_url(stream.stream_id, from_list),
         "post_url": reverse("stream-action", args=[stream.stream_id, spec.name]),
         "accepted_names": "\n".join(_accepted_names(stream)),
-        "typed_name": stream.metadata.get("livestream_name", "").strip(),
+        "typed_name": stream.metadata.get(policy.NAME_KEY, "").strip(),
         "in_dialog": bool(request.htmx),
         **extra,
     }
@@ -235,93 +229,134 @@ def _perform(request: HtmxHttpRequest, stream_id: str, spec: Action) -> HttpResp
         )
         raise PermissionDenied
 
-    lock = f"action-lock:{stream_id}:{spec.name}"
-    if not cache.add(lock, request.user.pk, timeout=_lock_seconds()):
-        return _duplicate(request, stream_id, spec)
-    sent = False
+    mine, theirs = inflight.begin(stream_id, spec.name, request.user)
+    if mine is None:
+        return _duplicate(request, stream_id, spec, theirs)
+    # Until the call has ended this is what the attempt is, should anything escape (a bug, a dropped DB).
+    outcome, level, text = (
+        Outcome.UNKNOWN.value,
+        messages.WARNING,
+        "The console stopped before it knew the outcome.",
+    )
     try:
-        response, sent = _perform_once(request, stream_id, spec)
+        result, response = _attempt(request, stream_id, spec)
+        outcome, level, text = result.outcome, result.level, result.text
         return response
     finally:
-        if sent:
-            cache.set(lock, request.user.pk, timeout=DOUBLE_SUBMIT_SECONDS)
-        else:
-            cache.delete(lock)
+        inflight.finish(mine, outcome=outcome, level=level, text=text)
 
 
-def _duplicate(request: HtmxHttpRequest, stream_id: str, spec: Action) -> HttpResponse:
-    """The same action on the same stream moments ago: say so, send nothing."""
-    text = (
-        f"That {spec.verb} was already sent a moment ago; this second request was not sent to FastPix. "
-        "The page shows the result as soon as it is known."
+def _duplicate(
+    request: HtmxHttpRequest, stream_id: str, spec: Action, theirs: inflight.ActionAttempt | None
+) -> HttpResponse:
+    """The same action on the same stream is in flight (a second click, tab, session or process): send
+    nothing, wait for the first attempt's result, and answer with it."""
+    done = inflight.wait_for(theirs) if theirs is not None else None
+    if done is not None:
+        text = (
+            f"That {spec.verb} was already sent (another click or tab), so it was not sent twice. {done.text}"
+        )
+        level, first = done.level, f"its result: {Outcome(done.outcome).label.lower()}"
+    else:
+        text = (
+            f"That {spec.verb} is already being sent (another click or tab), so it was not sent twice. "
+            "FastPix has not answered it yet; the page shows the result as soon as it is known."
+        )
+        level, first = messages.INFO, "still in flight"
+    audit.record(
+        request,
+        spec.name,
+        stream_id=stream_id,
+        outcome=Outcome.DUPLICATE,
+        message=f"Not sent: the same {spec.verb} was already in flight ({first}).",
     )
-    messages.info(request, text)
-    if request.htmx:
-        response = render(request, "streams/confirm.html#action-result", {"stream": None})
-        return _closing(response, stream_id)
-    if spec.name == "delete":
-        return redirect("stream-list")
-    return redirect(_back_url(stream_id, _from_list(request)))
+    current, gone = _reread(get_client(), stream_id)
+    return _respond(
+        request, stream_id, spec, _from_list(request), Result(Outcome.DUPLICATE, level, text, current, gone)
+    )
 
 
-def _perform_once(request: HtmxHttpRequest, stream_id: str, spec: Action) -> tuple[HttpResponse, bool]:
-    """Do the action once. Returns the response and whether a mutating call was sent."""
+def _attempt(request: HtmxHttpRequest, stream_id: str, spec: Action) -> tuple[Result, HttpResponse]:
+    """Do the action once, holding its in-flight row: the result, and the response that says it."""
     from_list = _from_list(request)
     client = get_client()
+    stream: LiveStream | None = None
     try:
-        # Read first: the audit entry keeps the name the stream had, and delete checks the typed name.
+        # Read first, inside the lock: the audit entry keeps the name the stream had, delete checks the
+        # typed name, and an action the stream no longer needs (another tab just did it) is not sent.
         stream = client.get_stream(stream_id)
     except NotFound as exc:
-        audit.record(
-            request, spec.name, stream_id=stream_id, outcome=Outcome.REFUSED, message=audit.message_of(exc)
-        )
-        result = Result(Outcome.REFUSED, messages.ERROR, "This stream no longer exists.", None, gone=True)
-        return _respond(request, stream_id, spec, from_list, result), False
+        result = Result(
+            Outcome.REFUSED, messages.ERROR, "This stream no longer exists.", None, gone=True,
+            fastpix_message=audit.message_of(exc),
+        )  # fmt: skip
     except FastPixError as exc:
-        audit.record(
-            request,
-            spec.name,
-            stream_id=stream_id,
-            outcome=Outcome.FAILED,
-            message=f"Nothing was sent: the console could not read the stream first ({audit.message_of(exc)}).",
-        )
         reason = (
             "FastPix did not answer. Try again in a moment."
             if isinstance(exc, Unavailable)
             else _failure_reason(exc)
         )
         text = f"Could not {spec.verb} the stream: the console could not read it first, so nothing was sent. {reason}"
-        result = Result(Outcome.FAILED, messages.ERROR, text, None)
-        return _respond(request, stream_id, spec, from_list, result), False
-
-    if spec.name == "delete":
-        typed = request.POST.get("confirm", "").strip()
-        if typed not in _accepted_names(stream):
-            error = (
-                "Type the stream's name exactly as shown, or its id, to delete it."
-                if typed
-                else "Type the stream's name or its id to confirm."
-            )
-            context = _confirm_context(request, stream, spec, from_list, name_error=error, typed=typed)
-            response = _render_confirm(request, context, status=422)
-            if request.htmx:
-                response = reswap(retarget(response, "#confirm-dialog-body"), "innerHTML")
-            return response, False
-
-    result = _call(client, stream, spec)
+        message = f"Nothing was sent: the console could not read the stream first ({audit.message_of(exc)})."
+        result = Result(Outcome.FAILED, messages.ERROR, text, None, fastpix_message=message)
+    else:
+        if spec.name == "delete" and not _name_confirmed(request.POST.get("confirm", ""), stream):
+            return _mistyped_name(request, stream, spec, from_list)
+        if policy.allows(stream.status, spec.name):
+            result = _call(client, stream, spec)
+        else:
+            result = _not_needed(spec, stream)
     audit.record(
         request,
         spec.name,
         stream_id=stream_id,
-        stream_name=stream.name,
+        stream_name=stream.name if stream else "",
         outcome=result.outcome,
         message=result.fastpix_message,
     )
-    return _respond(request, stream_id, spec, from_list, result), True
+    return result, _respond(request, stream_id, spec, from_list, result)
+
+
+def _mistyped_name(
+    request: HtmxHttpRequest, stream: LiveStream, spec: Action, from_list: bool
+) -> tuple[Result, HttpResponse]:
+    typed = request.POST.get("confirm", "")
+    error = (
+        "Type the stream's name as shown, or its id, to delete it."
+        if typed.strip()
+        else "Type the stream's name or its id to confirm."
+    )
+    result = Result(Outcome.REFUSED, messages.ERROR, error, stream)
+    audit.record(
+        request,
+        spec.name,
+        stream_id=stream.stream_id,
+        stream_name=stream.name,
+        outcome=Outcome.REFUSED,
+        message="Refused by the console: the typed confirmation did not match. Nothing was sent to FastPix.",
+    )
+    context = _confirm_context(request, stream, spec, from_list, name_error=error, typed=typed)
+    response = _render_confirm(request, context, status=422)
+    if request.htmx:
+        response = reswap(retarget(response, "#confirm-dialog-body"), "innerHTML")
+    return result, response
+
+
+def _not_needed(spec: Action, stream: LiveStream) -> Result:
+    """FastPix reports a state in which this action has nothing to do: say so, send nothing."""
+    name = f"“{stream.name}”"
+    word = policy.status_word(stream.status)
+    message = f"Not sent: FastPix reported the stream {word}, so there was nothing to {spec.verb}."
+    if spec.name in {"enable", "disable"}:
+        text = f"{name} is {spec.past}: it already was, so nothing was sent to FastPix."
+        return Result(Outcome.DONE, messages.SUCCESS, text, stream, fastpix_message=message)
+    reason = _state_reason(spec, stream)
+    text = f"Nothing to {spec.verb}: {reason} Nothing was sent to FastPix."
+    return Result(Outcome.REFUSED, messages.WARNING, text, stream, fastpix_message=message)
 
 
 def _call(client: FastPixClient, stream: LiveStream, spec: Action) -> Result:
-    """Call FastPix and turn whatever happens into a Result (audit outcome, the sentence, the truth now)."""
+    """Send the mutation once, and turn whatever happens into a Result (the truth now, in words)."""
     stream_id = stream.stream_id
     name = f"“{stream.name}”"
     try:
@@ -339,36 +374,61 @@ def _call(client: FastPixClient, stream: LiveStream, spec: Action) -> Result:
         forget_stream(stream_id)
         result = Result(Outcome.REFUSED, messages.ERROR, "This stream no longer exists.", None, gone=True)
         return _with_message(result, exc)
-    except Unavailable as exc:
-        if not exc.maybe_processed:
-            text = (
-                f"Could not {spec.verb} {name}: the console could not reach FastPix, so nothing was sent. "
-                "Try again in a moment."
-            )
-            return _with_message(Result(Outcome.FAILED, messages.ERROR, text, stream), exc)
-        current, gone = _reread(client, stream_id)
-        text = f"FastPix did not answer in time, so it is not known whether {name} was {spec.past}."
-        if gone:
-            text += " The stream no longer exists" + (
-                ", so it was deleted." if spec.name == "delete" else "."
-            )
-        elif current is not None:
-            text += f" FastPix now reports it as {STATUS_WORDS.get(current.status, current.status)}."
-        else:
-            text += " Its current state could not be read either; the page shows it when FastPix answers."
-        return _with_message(Result(Outcome.UNKNOWN, messages.WARNING, text, current, gone), exc)
     except FastPixError as exc:
+        if may_have_acted(exc):
+            return _with_message(_after_uncertain_answer(client, stream, spec, exc), exc)
         forget_stream(stream_id)
-        text = f"Could not {spec.verb} {name}: {_failure_reason(exc)}"
+        text = f"Could not {spec.verb} {name}: {_failure_reason(exc)} Nothing was changed."
         return _with_message(Result(Outcome.FAILED, messages.ERROR, text, stream), exc)
 
     if spec.name == "delete":
         forget_stream(stream_id)
         return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
     current, gone = _reread(client, stream_id)
-    if current is None and not gone:
-        current = dataclasses.replace(stream, status=spec.status_after)  # what FastPix does on success
-    return Result(Outcome.DONE, messages.SUCCESS, _done_text(spec, stream, name), current, gone)
+    if gone:
+        text = f"{_done_text(spec, stream, name)} The stream has since been deleted."
+        return Result(Outcome.DONE, messages.SUCCESS, text, None, gone=True)
+    if current is None:
+        # FastPix said it is done; the re-read failed. Show what FastPix does on success.
+        current = dataclasses.replace(stream, status="disabled" if spec.name == "disable" else "idle")
+    return Result(Outcome.DONE, messages.SUCCESS, _done_text(spec, stream, name), current)
+
+
+def _after_uncertain_answer(
+    client: FastPixClient, stream: LiveStream, spec: Action, exc: FastPixError
+) -> Result:
+    """A 5xx, a timeout or an unreadable answer: FastPix may have acted. The re-read decides what to say."""
+    name = f"“{stream.name}”"
+    what = (
+        "FastPix did not answer in time"
+        if isinstance(exc, Unavailable)
+        else f"FastPix answered with an error ({audit.message_of(exc)})"
+    )
+    current, gone = _reread(client, stream.stream_id)
+    if gone:
+        if spec.name == "delete":
+            return Result(
+                Outcome.DONE,
+                messages.SUCCESS,
+                f"Deleted {name}. ({what}, but the stream is gone.)",
+                None,
+                True,
+            )
+        return Result(
+            Outcome.UNKNOWN, messages.WARNING, f"{what}, and the stream no longer exists.", None, True
+        )
+    if current is None:
+        text = (
+            f"{what}, and its state could not be read either, so it is not known whether {name} was "
+            f"{spec.past}. The page shows it as soon as FastPix answers; check before trying again."
+        )
+        return Result(Outcome.UNKNOWN, messages.WARNING, text, None)
+    word = policy.status_word(current.status)
+    if spec.took_effect(current.status):
+        text = f"{_done_text(spec, stream, name)} ({what}, but it now reports it {word}.)"
+        return Result(Outcome.DONE, messages.SUCCESS, text, current)
+    text = f"{what}, and it still reports {name} {word}: it was not {spec.past}. Try again."
+    return Result(Outcome.FAILED, messages.ERROR, text, current)
 
 
 def _with_message(result: Result, exc: FastPixError) -> Result:
@@ -383,18 +443,16 @@ def _done_text(spec: Action, before: LiveStream, name: str) -> str:
         if before.is_active:
             text += " The broadcast ended and its viewers were disconnected."
         return text
+    if spec.name == "delete":
+        return f"Deleted {name}."
     text = f"Finished the broadcast of {name}."
     if before.enable_recording:
         text += " FastPix is finalising the recording."
     return text
 
 
-def _refusal_reason(spec: Action, exc: InvalidState, current: LiveStream | None) -> str:
-    """Why FastPix said no, in the stream's terms (contract §4.3)."""
-    if "trial" in exc.message.lower():
-        return "trial streams cannot be enabled again once disabled."
-    if current is None:
-        return "its current state could not be read."
+def _state_reason(spec: Action, current: LiveStream) -> str:
+    """Why the action does not apply in the stream's current state (contract §4.3)."""
     if spec.name == "finish":
         if current.status == "idle":
             return "the broadcast had already ended."
@@ -402,7 +460,16 @@ def _refusal_reason(spec: Action, exc: InvalidState, current: LiveStream | None)
             return "an encoder is connecting, but the broadcast has not started yet."
         if current.status == "disabled":
             return "the stream is disabled, so nothing is being broadcast."
-    return f"the stream is {STATUS_WORDS.get(current.status, current.status)} now."
+    return f"the stream is {policy.status_word(current.status)} now."
+
+
+def _refusal_reason(spec: Action, exc: InvalidState, current: LiveStream | None) -> str:
+    """Why FastPix said no, in the stream's terms."""
+    if "trial" in exc.message.lower():
+        return "trial streams cannot be enabled again once disabled."
+    if current is None:
+        return "its current state could not be read."
+    return _state_reason(spec, current)
 
 
 def _failure_reason(exc: FastPixError) -> str:
@@ -413,6 +480,8 @@ def _failure_reason(exc: FastPixError) -> str:
     if isinstance(exc, Unauthorized | Forbidden):
         heading, explanation = upstream_problem(exc)
         return f"{heading}. {explanation}"
+    if isinstance(exc, Unavailable):
+        return "the console could not reach FastPix, so nothing was sent. Try again in a moment."
     return f"FastPix said “{audit.message_of(exc)}”."
 
 

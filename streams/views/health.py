@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from streams.client import FastPixError, Unauthorized, get_client
-from streams.live import shared
+from streams.live import fresh
 
 
 def _probe() -> str:
@@ -21,6 +21,6 @@ def _probe() -> str:
 @login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    fastpix = shared("healthz:fastpix", _probe, ttl=10).value
+    fastpix = fresh("healthz:fastpix", _probe, ttl=10).value
     # The console itself is up whatever FastPix says: 200, with FastPix's state in the body.
     return JsonResponse({"status": "ok", "fastpix": fastpix})

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -23,39 +23,36 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from streams import audit
+from streams import audit, inflight, policy
 from streams.client import (
     FastPixError,
     LiveStream,
     NotFound,
     Order,
-    Page,
     Unavailable,
     ValidationFailed,
     get_client,
+    may_have_acted,
 )
 from streams.forms import (
-    NAME_KEY,
     RECONNECT_HINT,
     CreateStreamForm,
     StreamSettingsForm,
     fingerprint,
     metadata_formset,
 )
-from streams.fragments import render_each
 from streams.live import (
-    Reading,
     forget_stream,
-    generation,
+    fresh,
     note_statuses,
     remember_stream,
-    shared,
     shared_cache,
-    submit,
     viewer_counts,
     views_of,
+    workspace_version,
 )
-from streams.models import AuditEntry
+from streams.models import AuditEntry, CreateSubmission
+from streams.policy import NAME_KEY
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires, upstream_problem
 
@@ -89,8 +86,8 @@ class ListParams:
         return "?" + urlencode(values)
 
     @property
-    def cache_key(self) -> str:
-        return f"page:{generation()}:{self.page}:{self.size}:{self.order}"
+    def key(self) -> str:
+        return f"{self.page}:{self.size}:{self.order}"
 
 
 def _page_numbers(current: int, count: int) -> list[int | None]:
@@ -127,13 +124,7 @@ def _role_flags(request: HtmxHttpRequest) -> dict[str, bool]:
 def actions_allowed(request: HtmxHttpRequest, status: str) -> dict[str, bool]:
     """Which lifecycle buttons to show: the role allows it and the state permits it (contract §4.3)."""
     can = _role_flags(request)
-    return {
-        "enable": status == "disabled" and can["enable"],
-        "disable": status in {"idle", "preparing", "active"} and can["disable"],
-        "finish": status == "active" and can["finish"],
-        "delete": can["delete"],
-        "edit": status != "disabled" and can["edit"],
-    }
+    return {action: policy.allows(status, action) and can[action] for action in policy.ALLOWED_IN}
 
 
 def _poll_delay(failed: bool = False) -> int:
@@ -166,9 +157,13 @@ class StreamRow(NamedTuple):
         return cls(s.stream_id, s.name, s.status, s.created_at, s.max_resolution, s.enable_recording)
 
 
-def _row_content(row: dict[str, Any]) -> tuple[Any, ...]:
-    """Everything a list row shows, for its cached fragment's key."""
-    return (*row["stream"], row["views"], _flags(row["actions"]), settings.TIME_ZONE)
+@dataclass(frozen=True)
+class Table:
+    """One page of the list as rendered: when FastPix was read, how many streams it has, the HTML."""
+
+    fetched_at: float
+    total: int
+    html: str
 
 
 @require_GET
@@ -177,50 +172,43 @@ def _row_content(row: dict[str, Any]) -> tuple[Any, ...]:
 @fastpix_view
 def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ListParams.from_request(request)
-    refresh = _wants_fresh(request)
-    # The rendered table is shared too, by everyone with the same role, for as long as the page read
-    # it shows: the common case (many people, the same page) costs one cache read.
-    table_key = f"table:{params.cache_key}:{','.join(_flags(_role_flags(request)))}"
-    table: tuple[float, int, str] | None = None if refresh else shared_cache().get(table_key)
-    if table is None or time.time() - table[0] >= settings.LIST_SHARE_SECONDS:
-        table = _render_table(request, params, refresh)
-        shared_cache().set(table_key, table, timeout=60)
-    _, total, html = table
+    table = _table(request, params, refresh=_wants_fresh(request))
     if request.htmx and not request.htmx.boosted and request.htmx.target == "stream-table":
-        return HttpResponse(html)
+        return HttpResponse(table.html)
     context = {
         "params": params,
-        "total": total,
-        "table": mark_safe(html),  # noqa: S308 - rendered from our template just now or moments ago
+        "total": table.total,
+        "table": mark_safe(table.html),  # noqa: S308 - rendered from our template just now or moments ago
         "page_sizes": PAGE_SIZES,
         "list_url": reverse("stream-list"),
+        "poll_url": reverse("stream-list-live") + params.query(),
+        "poll_delay": _poll_delay(),
     }
     return render(request, "streams/list.html", context)
 
 
-def _render_table(request: HtmxHttpRequest, params: ListParams, refresh: bool) -> tuple[float, int, str]:
-    """The table of one page of streams: (when FastPix was read, total streams, HTML)."""
-    # The streams that were live on this page last time are probably still live: fetch their viewer
-    # counts alongside the list instead of after it (one round trip instead of two).
-    known: Reading | None = shared_cache().get(params.cache_key)
-    if known is not None and not known.failed:
-        submit(viewer_counts, [s.stream_id for s in known.value.items if s.is_active])
-    # Loads of the same page within LIST_SHARE_SECONDS share one FastPix call (a room of producers
-    # opening the console at once); a reload in the browser always asks FastPix afresh.
-    reading = shared(
-        params.cache_key,
-        lambda: _fetch_page(params),
-        ttl=settings.LIST_SHARE_SECONDS,
-        serve_stale=False,
-        refresh=refresh,
-    )
-    if reading.failed:
-        raise reading.value
-    page: Page[StreamRow] = reading.value
+def _table(request: HtmxHttpRequest, params: ListParams, *, refresh: bool) -> Table:
+    """The rendered table of one page, shared for LIST_SHARE_SECONDS by everyone with the same role (a
+    room of producers on one page costs one FastPix read and one render). Raises FastPixError."""
+    key = f"table:{workspace_version()}:{params.key}:{','.join(_flags(_role_flags(request)))}"
+    if not refresh:
+        table: Table | None = shared_cache().get(key)
+        if table is not None and time.time() - table.fetched_at < settings.LIST_SHARE_SECONDS:
+            return table
+    table = _render_table(request, params)
+    shared_cache().set(key, table, timeout=max(int(settings.LIST_SHARE_SECONDS), 1))
+    return table
+
+
+def _render_table(request: HtmxHttpRequest, params: ListParams) -> Table:
+    client = get_client()
+    page = client.list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
+    fetched_at = time.time()
+    note_statuses((s.stream_id, s.status) for s in page.items)
     counts = viewer_counts(s.stream_id for s in page.items if s.is_active)
     rows = [
         {
-            "stream": stream,
+            "stream": StreamRow.of(stream),
             "views": views_of(counts.get(stream.stream_id)),
             "actions": actions_allowed(request, stream.status),
         }
@@ -229,15 +217,13 @@ def _render_table(request: HtmxHttpRequest, params: ListParams, refresh: bool) -
     context = {
         "params": params,
         "page": page,
-        "rows": render_each("streams/list.html#stream-row", rows, _row_content),
+        "rows": rows,
         "page_numbers": _page_numbers(params.page, page.page_count) if page.page_count > 1 else [],
         "past_the_end": not page.items and page.total > 0,
-        "poll_url": reverse("stream-list-live") + params.query(),
-        "poll_delay": _poll_delay(),
         "list_url": reverse("stream-list"),
         "can_create": _role_flags(request)["create"],
     }
-    return reading.fetched_at, page.total, render_to_string("streams/list.html#stream-table", context)
+    return Table(fetched_at, page.total, render_to_string("streams/list.html#stream-table", context))
 
 
 def _wants_fresh(request: HtmxHttpRequest) -> bool:
@@ -246,61 +232,30 @@ def _wants_fresh(request: HtmxHttpRequest) -> bool:
     return "no-cache" in directives or "max-age=0" in directives
 
 
-def _fetch_page(params: ListParams) -> Page[StreamRow]:
-    """One page of streams as the list shows it, fit to share through the cache (no secrets)."""
-    page = get_client().list_streams(page=params.page, limit=params.size, order=ORDERS[params.order])
-    note_statuses((s.stream_id, s.status) for s in page.items)
-    return Page(
-        items=tuple(StreamRow.of(s) for s in page.items), total=page.total, page=page.page, limit=page.limit
-    )
-
-
 @require_GET
 @requires("view_streams")
 @never_cache
 def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
-    """One poll for the whole page: status badges, viewer counts and row actions, as out-of-band swaps."""
+    """One poll for the whole page: the table as it is now (rows, their status, viewers and buttons, and
+    rows gone or new), morphed into place so that nothing the user is on is replaced, and the count."""
     params = ListParams.from_request(request)
-    reading = shared(params.cache_key, lambda: _fetch_page(params))
-    statuses = (
-        reading
-        if reading.failed
-        else Reading(tuple((s.stream_id, s.status, s.name) for s in reading.value.items), reading.fetched_at)
-    )
-    failed = statuses.failed
-    cells = []
-    if not failed:
-        counts = viewer_counts(sid for sid, status, _ in statuses.value if status == "active")
-        failed = any(reading.failed for reading in counts.values())
-        cells = render_each(
-            "streams/list.html#live-cell",
-            [
-                {
-                    "stream_id": stream_id,
-                    "status": status,
-                    "name": name,
-                    "views": views_of(counts.get(stream_id)),
-                    "actions": actions_allowed(request, status),
-                }
-                for stream_id, status, name in statuses.value
-            ],
-            lambda cell: (
-                cell["stream_id"],
-                cell["status"],
-                cell["name"],
-                cell["views"],
-                _flags(cell["actions"]),
-            ),
+    context: dict[str, Any] = {"poll_url": reverse("stream-list-live") + params.query()}
+    try:
+        table = _table(request, params, refresh=False)
+    except FastPixError as exc:
+        return render(
+            request,
+            "streams/list.html#list-update",
+            {**context, "problem": upstream_problem(exc)[0], "poll_delay": _poll_delay(failed=True)},
         )
-    context = {
-        "cells": cells,
-        "failed": failed,
-        "problem": upstream_problem(statuses.value)[0] if statuses.failed else "",
-        "poll_url": reverse("stream-list-live") + params.query(),
-        "poll_delay": _poll_delay(failed),
-        "checked_at": timezone.now(),
-    }
-    return render(request, "streams/list.html#live-cells", context)
+    # The shared table is the page's own markup; marked out-of-band here so htmx morphs it into place.
+    html = table.html.replace('<div id="stream-table"', '<div id="stream-table" hx-swap-oob="morph"', 1)
+    context.update(
+        table=mark_safe(html),  # noqa: S308 - rendered from our template just now or moments ago
+        total=table.total,
+        poll_delay=_poll_delay(),
+    )
+    return render(request, "streams/list.html#list-update", context)
 
 
 # ---------------------------------------------------------------- detail
@@ -308,13 +263,14 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
 
 def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) -> dict[str, Any]:
     note_statuses([(stream.stream_id, stream.status)])
-    shared_cache().set(f"status:{stream.stream_id}", Reading(stream.status, time.time()), timeout=60)
     remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
     views = views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
     primary = stream.primary_playback_id
     history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
     return {
         "stream": stream,
+        "stream_id": stream.stream_id,
+        "status": stream.status,
         "views": views,
         "actions": actions_allowed(request, stream.status),
         "can_reveal": request.user.has_perm(perm("reveal_secrets")),
@@ -344,9 +300,6 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
 @vary_on_headers("HX-Request")
 @fastpix_view
 def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
-    known: Reading | None = shared_cache().get(f"status:{stream_id}")
-    if known is not None and known.value == "active":
-        submit(viewer_counts, [stream_id])  # alongside the stream, not after it
     stream = get_client().get_stream(stream_id)
     return render(request, "streams/detail.html", _detail_context(request, stream))
 
@@ -355,36 +308,39 @@ def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 @requires("view_streams")
 @never_cache
 def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
-    """The detail page's poll: status, viewers and the action buttons, as out-of-band swaps."""
-    client = get_client()
-
-    def fetch_status() -> str:
-        status = client.get_stream(stream_id).status
-        note_statuses([(stream_id, status)])
-        return status
-
-    status = shared(f"status:{stream_id}", fetch_status)
-    if not status.failed and status.value is None:
+    """The detail page's poll: status, viewers and the action buttons, all from one read of the stream
+    (shared for LIST_SHARE_SECONDS by everyone on the page, and never older than the console's own change)."""
+    reading = fresh(
+        f"status:{workspace_version()}:{stream_id}",
+        lambda: get_client().get_stream(stream_id).status,
+        ttl=float(settings.LIST_SHARE_SECONDS),
+    )
+    if not reading.failed and reading.value is None:
         messages.error(request, "This stream no longer exists: it was deleted.")
         response = render(request, "streams/detail.html#stream-gone", {})
         return HttpResponseStopPolling(response.content)
-    views = None
-    failed = status.failed
-    if not failed and status.value == "active":
-        reading = viewer_counts([stream_id])[stream_id]
-        failed = reading.failed
-        views = views_of(reading)
-    context = {
+    context: dict[str, Any] = {
         "stream_id": stream_id,
-        "status": None if status.failed else status.value,
-        "views": views,
-        "failed": failed,
-        "actions": actions_allowed(request, status.value) if not status.failed else None,
         "poll_url": reverse("stream-live", args=[stream_id]),
-        "poll_delay": _poll_delay(failed),
         "checked_at": timezone.now(),
-        "problem": upstream_problem(status.value)[0] if status.failed else "",
     }
+    if reading.error is not None:
+        # Nothing is known now: leave status, viewers and buttons as they are, say why, ask later.
+        context.update(problem=upstream_problem(reading.error)[0], poll_delay=_poll_delay(failed=True))
+        return render(request, "streams/detail.html#live-update", context)
+    status = reading.value
+    note_statuses([(stream_id, status)])
+    views = None
+    failed = False
+    if status == "active":
+        count = viewer_counts([stream_id])[stream_id]
+        failed, views = count.failed, views_of(count)
+    context.update(
+        status=status,
+        views=views,
+        actions=actions_allowed(request, status),
+        poll_delay=_poll_delay(failed),
+    )
     return render(request, "streams/detail.html#live-update", context)
 
 
@@ -396,11 +352,21 @@ def reveal_secret(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     """Show one ingest secret to a user allowed to see it, and write that down in the audit log."""
     which = request.POST.get("secret", "")
     if which not in SECRET_FIELDS:
+        audit.record(
+            request, "reveal", stream_id=stream_id, outcome="refused", message="Refused: no such secret."
+        )
         return HttpResponseBadRequest("Unknown secret.")
     try:
         stream = get_client().get_stream(stream_id)
-    except NotFound:
-        audit.record(request, "reveal", stream_id=stream_id, outcome="refused", message="stream not found")
+    except FastPixError as exc:
+        # Written whatever happened: someone asked to see a secret (fastpix_view explains the failure).
+        audit.record(
+            request,
+            "reveal",
+            stream_id=stream_id,
+            outcome=audit.outcome_of(exc),
+            message=f"{SECRET_FIELDS[which]} not revealed: {audit.message_of(exc)}",
+        )
         raise
     audit.record(
         request,
@@ -443,10 +409,25 @@ def _render_edit(request: HtmxHttpRequest, context: dict[str, Any], status: int 
 @fastpix_view
 def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     client = get_client()
-    stream = client.get_stream(stream_id)
+    posted = request.method == "POST" and "add_row" not in request.POST
+    try:
+        stream = client.get_stream(stream_id)
+    except FastPixError as exc:
+        if posted:  # every attempt is audited, even one that could not start
+            message = (
+                f"Nothing was sent: the console could not read the stream first ({audit.message_of(exc)})."
+            )
+            audit.record(request, "edit", stream_id=stream_id, outcome=audit.outcome_of(exc), message=message)
+        raise
     if stream.is_disabled:
-        context = {"stream": stream, "disabled": True}
-        return _render_edit(request, context)
+        if posted:
+            _audit_edit(
+                request,
+                stream,
+                "refused",
+                "Refused by the console: the stream is disabled. Nothing was sent.",
+            )
+        return _render_edit(request, {"stream": stream, "disabled": True})
 
     if request.method == "GET":
         original = fingerprint(stream.metadata, stream.reconnect_window)
@@ -457,14 +438,28 @@ def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 
     form = StreamSettingsForm(request.POST)
     formset = metadata_formset(request.POST, add_row="add_row" in request.POST)
-    if "add_row" in request.POST or not (form.is_valid() & formset.is_valid()):
+    if not posted or not (form.is_valid() & formset.is_valid()):
+        if posted:
+            _audit_edit(
+                request, stream, "refused", "Refused by the console: the form has errors. Nothing was sent."
+            )
         return _render_edit(request, _settings_context(request, stream, form, formset), status=200)
 
     metadata = formset.metadata()
     window = form.cleaned_data["reconnect_window"]
+    before = {"metadata": stream.metadata, "reconnectWindow": stream.reconnect_window}
+    after = {"metadata": metadata, "reconnectWindow": window}
     current = fingerprint(stream.metadata, stream.reconnect_window)
     if form.cleaned_data["original"] != current:
         # Someone changed the stream since this form was opened: show both, overwrite nothing.
+        _audit_edit(
+            request,
+            stream,
+            "refused",
+            "Not sent: the stream changed since the form was opened.",
+            before,
+            after,
+        )
         data = request.POST.copy()
         data["original"] = current
         form = StreamSettingsForm(data)
@@ -472,59 +467,77 @@ def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         context = _settings_context(request, stream, form, formset, conflict=True)
         return _render_edit(request, context, status=409)
 
-    before = {"metadata": stream.metadata, "reconnectWindow": stream.reconnect_window}
-    after = {"metadata": metadata, "reconnectWindow": window}
     try:
         updated = client.update_stream(stream_id, metadata=metadata, reconnect_window=window)
     except ValidationFailed as exc:
-        audit.record(
-            request,
-            "edit",
-            stream_id=stream_id,
-            stream_name=stream.name,
-            outcome="refused",
-            message=audit.message_of(exc),
-            before=before,
-            after=after,
-        )
+        _audit_edit(request, stream, "refused", audit.message_of(exc), before, after)
         _attach_field_errors(exc, form, formset)
         return _render_edit(request, _settings_context(request, stream, form, formset), status=422)
+    except NotFound as exc:
+        _audit_edit(request, stream, "refused", audit.message_of(exc), before, after)
+        raise
     except FastPixError as exc:
-        audit.record(
-            request,
-            "edit",
-            stream_id=stream_id,
-            stream_name=stream.name,
-            outcome=audit.outcome_of(exc),
-            message=audit.message_of(exc),
-            before=before,
-            after=after,
-        )
-        if isinstance(exc, NotFound):
-            raise
-        message = (
-            "FastPix did not answer in time, so the change may or may not have been saved. "
-            "The form shows the stream as FastPix has it now."
-            if isinstance(exc, Unavailable)
-            else f"FastPix did not save the change: {audit.message_of(exc)}"
-        )
-        form.add_error(None, message)
-        return _render_edit(request, _settings_context(request, stream, form, formset), status=502)
+        saved = _saved_after_uncertain_answer(stream_id, metadata, window) if may_have_acted(exc) else False
+        if saved is None or not saved:
+            outcome = "unknown" if saved is None else "failed"
+            _audit_edit(request, stream, outcome, audit.message_of(exc), before, after)
+            form.add_error(None, _edit_failure_text(exc, saved))
+            return _render_edit(request, _settings_context(request, stream, form, formset), status=502)
+        updated = stream  # FastPix has exactly what was sent: it was saved
 
     forget_stream(stream_id)
-    audit.record(
-        request,
-        "edit",
-        stream_id=stream_id,
-        stream_name=updated.name or stream.name,
-        outcome="done",
-        before=before,
-        after=after,
-    )
+    _audit_edit(request, stream, "done", "", before, after, name=updated.name)
     messages.success(request, "Saved. FastPix has the new metadata and reconnect window.")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("stream-detail", args=[stream_id]))
     return redirect("stream-detail", stream_id=stream_id)
+
+
+def _audit_edit(
+    request: HtmxHttpRequest,
+    stream: LiveStream,
+    outcome: str,
+    message: str,
+    before: Any = None,
+    after: Any = None,
+    *,
+    name: str = "",
+) -> None:
+    audit.record(
+        request,
+        "edit",
+        stream_id=stream.stream_id,
+        stream_name=name or stream.name,
+        outcome=outcome,
+        message=message,
+        before=before,
+        after=after,
+    )
+
+
+def _saved_after_uncertain_answer(stream_id: str, metadata: dict[str, str], window: int) -> bool | None:
+    """After a 5xx or a timeout on the PATCH: does FastPix now hold exactly what was sent? None: unknown."""
+    forget_stream(stream_id)
+    try:
+        now = get_client().get_stream(stream_id)
+    except FastPixError:
+        return None
+    return now.metadata == metadata and now.reconnect_window == window
+
+
+def _edit_failure_text(exc: FastPixError, saved: bool | None) -> str:
+    if saved is None:
+        return (
+            "FastPix did not answer properly, and the stream could not be read afterwards, so it is not "
+            "known whether the change was saved. Open the stream again to check before saving again."
+        )
+    if may_have_acted(exc):
+        return (
+            "FastPix did not answer properly, and it does not have your change: nothing was saved. "
+            "Your version is still in the form; save again to retry."
+        )
+    _, explanation = upstream_problem(exc)
+    return f"FastPix did not save the change: {audit.message_of(exc)}. {explanation}"
 
 
 def _attach_field_errors(
@@ -550,6 +563,10 @@ def _attach_field_errors(
 
 # ---------------------------------------------------------------- create
 
+# How far back from a submission a stream FastPix lists may have been created by it (clocks differ).
+CREATE_CLOCK_SLACK = timedelta(minutes=2)
+Submission = CreateSubmission.State
+
 
 @require_http_methods(["GET", "POST"])
 @requires("create_stream")
@@ -563,24 +580,71 @@ def stream_create(request: HtmxHttpRequest) -> HttpResponse:
     formset = metadata_formset(
         request.POST, add_row="add_row" in request.POST, reserved_keys=frozenset({NAME_KEY})
     )
-    context = {"form": form, "formset": formset}
+    context: dict[str, Any] = {"form": form, "formset": formset}
     if "add_row" in request.POST or not (form.is_valid() & formset.is_valid()):
         return render(request, "streams/create.html", context)
 
     data = form.cleaned_data
-    metadata = formset.metadata()
-    if data["name"].strip():
-        metadata = {NAME_KEY: data["name"].strip(), **metadata}
-    # One click creates one stream: the form's submission id may be used once, ever.
-    submission_key = f"create:{data['submission']}"
-    if not cache.add(submission_key, "pending", timeout=24 * 3600):
-        existing = cache.get(submission_key)
-        if existing and existing != "pending":
-            messages.info(request, "This form was already submitted; here is the stream it created.")
-            return redirect("stream-detail", stream_id=existing)
-        form.add_error(None, "This form was already submitted and is still being processed. Check the list.")
-        return render(request, "streams/create.html", context, status=409)
+    name = data["name"].strip()
+    metadata = {NAME_KEY: name, **formset.metadata()}
+    submission, first = _claim_submission(data["submission"], request, name)
+    if not first:
+        return _answer_duplicate(request, context, submission, metadata)
+    if submission.state == Submission.UNKNOWN:
+        # An earlier attempt's outcome was not known: look for its stream before sending anything.
+        found = _find_created(submission, metadata)
+        if found is not None:
+            return _created(
+                request, submission, found, metadata, note="It was created by the earlier attempt."
+            )
+    return _send_create(request, context, submission, data, metadata)
 
+
+def _claim_submission(
+    submission_id: uuid.UUID, request: HtmxHttpRequest, name: str
+) -> tuple[CreateSubmission, bool]:
+    """(row, True) when this request may send the create now, (row, False) for a duplicate of an attempt
+    in flight or of one that created the stream. The primary key makes this hold across processes. A
+    not-created or unknown submission, or a pending one whose process died, may be taken again; the row
+    returned then still carries its previous state, so that an unknown outcome is looked for first."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            row = CreateSubmission.objects.create(
+                id=submission_id,
+                user=request.user if request.user.is_authenticated else None,
+                name=name[:255],
+                submitted_at=now,
+                attempt_started_at=now,
+                state=Submission.PENDING,
+            )
+        return row, True
+    except IntegrityError:
+        row = CreateSubmission.objects.get(pk=submission_id)
+    stale = now - timedelta(seconds=inflight.lock_seconds())
+    retakable = row.state in {Submission.NOT_CREATED, Submission.UNKNOWN} or (
+        row.state == Submission.PENDING and row.attempt_started_at < stale
+    )
+    # Conditional on the state we saw: of two requests retaking it at once, one wins.
+    if retakable and CreateSubmission.objects.filter(
+        pk=submission_id, state=row.state, attempt_started_at=row.attempt_started_at
+    ).update(state=Submission.PENDING, attempt_started_at=now):
+        return row, True
+    return row, False
+
+
+def _settle(submission: CreateSubmission, state: str, *, stream_id: str = "", text: str = "") -> None:
+    CreateSubmission.objects.filter(pk=submission.pk).update(state=state, stream_id=stream_id, text=text)
+
+
+def _send_create(
+    request: HtmxHttpRequest,
+    context: dict[str, Any],
+    submission: CreateSubmission,
+    data: dict[str, Any],
+    metadata: dict[str, str],
+) -> HttpResponse:
+    form = context["form"]
     try:
         stream = get_client().create_stream(
             access_policy=data["access_policy"],
@@ -592,27 +656,37 @@ def stream_create(request: HtmxHttpRequest) -> HttpResponse:
             enable_recording=data["enable_recording"],
         )
     except FastPixError as exc:
-        audit.record(
-            request,
-            "create",
-            stream_name=metadata.get(NAME_KEY, ""),
-            outcome=audit.outcome_of(exc),
-            message=audit.message_of(exc),
-            after={"metadata": metadata},
-        )
+        if may_have_acted(exc):
+            # Never sent again blindly (it could make a second stream): look for it instead.
+            found = _find_created(submission, metadata)
+            if found is not None:
+                note = f"FastPix's answer was lost ({audit.message_of(exc)}), but the stream is in its list."
+                return _created(request, submission, found, metadata, note=note)
+            return _create_unknown(request, context, submission, metadata, exc)
+        text = f"FastPix did not create the stream: {audit.message_of(exc)}."
+        _settle(submission, Submission.NOT_CREATED, text=text)
+        _audit_create(request, metadata, audit.outcome_of(exc), audit.message_of(exc))
         if isinstance(exc, ValidationFailed):
-            cache.delete(submission_key)
-            _attach_field_errors(exc, form, formset)
+            _attach_field_errors(exc, form, context["formset"])
             return render(request, "streams/create.html", context, status=422)
-        if isinstance(exc, Unavailable) and exc.maybe_processed:
-            # Never retried blindly (it could make a second stream): look for it instead.
-            return _create_outcome_unknown(request, context, metadata)
-        cache.delete(submission_key)
         _, explanation = upstream_problem(exc)
-        form.add_error(None, f"FastPix did not create the stream: {audit.message_of(exc)}. {explanation}")
+        form.add_error(None, f"{text} {explanation} Nothing was created; what you typed is kept below.")
         return render(request, "streams/create.html", context, status=502)
+    return _created(request, submission, stream, metadata)
 
-    cache.set(submission_key, stream.stream_id, timeout=24 * 3600)
+
+def _created(
+    request: HtmxHttpRequest,
+    submission: CreateSubmission,
+    stream: LiveStream,
+    metadata: dict[str, str],
+    *,
+    note: str = "",
+) -> HttpResponse:
+    text = f"Created “{stream.name}”. It is idle until an encoder connects."
+    if note:
+        text += f" {note}"
+    _settle(submission, Submission.CREATED, stream_id=stream.stream_id, text=text)
     forget_stream(stream.stream_id)
     audit.record(
         request,
@@ -620,21 +694,96 @@ def stream_create(request: HtmxHttpRequest) -> HttpResponse:
         stream_id=stream.stream_id,
         stream_name=stream.name,
         outcome="done",
-        after={"metadata": stream.metadata, "reconnectWindow": stream.reconnect_window},
+        message=note,
+        after={"metadata": metadata, "reconnectWindow": stream.reconnect_window},
     )
-    messages.success(request, f"Created “{stream.name}”. It is idle until an encoder connects.")
+    messages.success(request, text)
     return redirect("stream-detail", stream_id=stream.stream_id)
 
 
-def _create_outcome_unknown(
-    request: HtmxHttpRequest, context: dict[str, Any], metadata: dict[str, str]
+def _create_unknown(
+    request: HtmxHttpRequest,
+    context: dict[str, Any],
+    submission: CreateSubmission,
+    metadata: dict[str, str],
+    exc: FastPixError,
 ) -> HttpResponse:
-    """After a timeout, re-read the newest streams to find one that matches what was sent."""
-    candidates: list[LiveStream] = []
+    what = (
+        "did not answer in time"
+        if isinstance(exc, Unavailable)
+        else f"answered with an error ({audit.message_of(exc)})"
+    )
+    text = (
+        f"FastPix {what}, and the new stream is not in its list yet, so it is not known whether it was "
+        "created. The console did not send it again (that could create it twice)."
+    )
+    _settle(submission, Submission.UNKNOWN, text=text)
+    _audit_create(request, metadata, "unknown", f"{audit.message_of(exc)}; not found in the list afterwards.")
+    return render(request, "streams/create.html", {**context, "unknown": text}, status=504)
+
+
+def _answer_duplicate(
+    request: HtmxHttpRequest, context: dict[str, Any], submission: CreateSubmission, metadata: dict[str, str]
+) -> HttpResponse:
+    """The same form again while its first submission is in flight, or after it created the stream: wait
+    for the first one's outcome and answer with it. Nothing is sent to FastPix."""
+    deadline = time.monotonic() + inflight.lock_seconds()
+    row = submission
+    while row.state == Submission.PENDING and time.monotonic() < deadline:
+        time.sleep(inflight.WAIT_STEP)
+        row = CreateSubmission.objects.get(pk=submission.pk)
+    _audit_create(
+        request,
+        metadata,
+        "duplicate",
+        f"Not sent: this form was already submitted ({row.get_state_display().lower()}).",
+    )
+    if row.state == Submission.CREATED:
+        messages.info(request, "This form was already submitted; here is the stream it created.")
+        return redirect("stream-detail", stream_id=row.stream_id)
+    form = context["form"]
+    if row.state == Submission.PENDING:
+        form.add_error(
+            None,
+            "This form was already submitted and FastPix has not answered it yet. Check the list in a moment.",
+        )
+        return render(request, "streams/create.html", context, status=409)
+    form.add_error(None, f"This form was already submitted: {row.text}")
+    return render(request, "streams/create.html", context, status=409)
+
+
+def _audit_create(request: HtmxHttpRequest, metadata: dict[str, str], outcome: str, message: str) -> None:
+    audit.record(
+        request,
+        "create",
+        stream_name=metadata.get(NAME_KEY, ""),
+        outcome=outcome,
+        message=message,
+        after={"metadata": metadata},
+    )
+
+
+def _find_created(submission: CreateSubmission, metadata: dict[str, str]) -> LiveStream | None:
+    """The stream this submission made, if FastPix lists it: newest first, created after the submission
+    (less clock slack), with exactly the metadata sent, and not claimed by another submission. None when
+    it is not there or the list cannot be read."""
+    since = submission.submitted_at - CREATE_CLOCK_SLACK
+    claimed = set(
+        CreateSubmission.objects.exclude(pk=submission.pk)
+        .exclude(stream_id="")
+        .values_list("stream_id", flat=True)
+    )
+    client = get_client()
     try:
-        newest = get_client().list_streams(page=1, limit=10, order="desc")
-        candidates = [s for s in newest.items if s.metadata == metadata]
+        for number in range(1, 4):  # newest first: three pages reach well past anything just created
+            page = client.list_streams(page=number, limit=50, order="desc")
+            for stream in page.items:
+                if stream.created_at is not None and stream.created_at < since:
+                    return None
+                if stream.metadata == metadata and stream.stream_id not in claimed:
+                    return stream
+            if not page.has_next:
+                return None
     except FastPixError:
-        pass
-    context = {**context, "timeout": True, "candidates": candidates}
-    return render(request, "streams/create.html", context, status=504)
+        return None
+    return None
