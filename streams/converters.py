@@ -7,7 +7,7 @@ the address of anything: the styled 404 page answers, and FastPix is never asked
 
 The URL pattern takes any one path segment and `to_python` decides (a ValueError is Django's "no match", so
 the 404). Reversing stays lenient on purpose: a page that links to an id FastPix could not have sent (an old
-audit entry, a malformed FastPix answer) links to that 404 instead of failing as a whole.
+audit entry, a malformed FastPix answer) links to that 404 instead of failing as a whole with a 500.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ class _IdConverter:
         return value
 
     def to_url(self, value: str) -> str:
-        return str(value)
+        # Any text makes a link (to the 404 when it is no id); a "/" would otherwise fail the reversal.
+        return str(value).replace("/", "%2F")
 
 
 class StreamIdConverter(_IdConverter):
