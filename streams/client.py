@@ -673,13 +673,18 @@ class FastPixClient:
     # disabled", "not active"). The caller re-reads the stream to learn what happened.
 
     def enable_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-enable", retry=_Retry.MUTATION)
+        self._state_put(f"/live/streams/{_seg(stream_id)}/live-enable")
 
     def disable_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/live-disable", retry=_Retry.MUTATION)
+        self._state_put(f"/live/streams/{_seg(stream_id)}/live-disable")
 
     def finish_stream(self, stream_id: str) -> None:
-        self._request("PUT", f"/live/streams/{_seg(stream_id)}/finish", retry=_Retry.MUTATION)
+        self._state_put(f"/live/streams/{_seg(stream_id)}/finish")
+
+    def _state_put(self, path: str) -> None:
+        # FastPix answers a JSON envelope (§3.6-3.8). Anything else is not a success we can trust: the
+        # caller gets an ApiError with the 2xx status, which may_have_acted() says to settle by a re-read.
+        _body(self._request("PUT", path, retry=_Retry.MUTATION), "PUT", path)
 
     def delete_stream(self, stream_id: str) -> None:
         self._request("DELETE", f"/live/streams/{_seg(stream_id)}", retry=_Retry.MUTATION)

@@ -21,5 +21,13 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
     _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     CACHES["default"]["LOCATION"] = CACHES["default"]["LOCATION"].rsplit("/", 1)[0] + f"/{_worker + 1}"  # noqa: F405
 
+# SQLite: a test database file per xdist worker instead of Django's in-memory one, so that tests can
+# run what production runs: threads and other processes (gunicorn) on one database, with WAL and the
+# busy timeout of dashboard/settings.py. In-memory shared-cache SQLite fails such writers at once.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    _db_dir = os.environ.get("TEST_DB_DIR", "/tmp")
+    _suffix = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    DATABASES["default"]["TEST"] = {"NAME": f"{_db_dir}/fastpix-console-test-{os.getpid()}-{_suffix}.sqlite3"}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, and only for tests
 AXES_ENABLED = True

@@ -95,13 +95,79 @@ def test_a_timeout_is_not_retried_and_the_list_is_reread(admin_client: Client, e
     assert AuditEntry.objects.get(action="create").outcome == "unknown"
 
 
-def test_a_server_error_is_explained_and_the_form_kept(admin_client: Client, emulator: Any) -> None:
-    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", status=500)
+def test_a_certain_refusal_says_not_created_and_keeps_the_form(admin_client: Client, emulator: Any) -> None:
+    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", status=413)
     response = admin_client.post("/streams/new/", create_data())
     assert response.status_code == 502
     assert "FastPix did not create the stream" in response.content.decode()
     assert 'value="Main stage"' in response.content.decode()
     assert AuditEntry.objects.get(action="create").outcome == "failed"
+    assert emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")[0]["status"] == 413
+    # Not created: the same form may be sent again, and it creates the stream.
+    response = admin_client.post("/streams/new/", create_data())
+    assert response.status_code == 302
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 524])
+def test_a_server_error_after_which_the_stream_exists_says_created(
+    admin_client: Client, emulator: Any, status: int
+) -> None:
+    # FastPix created it, then answered with an error: the console finds it instead of saying "not created".
+    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", status=status, apply=True)
+    response = admin_client.post("/streams/new/", create_data(), follow=True)
+    html = response.content.decode()
+    assert "Created “Main stage”." in html
+    assert "but the stream is in its list" in html
+    streams = emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")
+    assert len(streams) == 1  # never sent again
+    assert AuditEntry.objects.get(action="create").outcome == "done"
+
+
+def test_a_server_error_with_no_stream_in_the_list_says_not_known_yet_and_how_to_check(
+    admin_client: Client, emulator: Any
+) -> None:
+    emulator.add_fault(path_regex=r"^/v1/live/streams$", method="POST", status=500)
+    data = create_data()
+    response = admin_client.post("/streams/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 504
+    assert "Not known yet whether the stream was created." in html
+    assert "The console did not send it again" in html
+    assert 'value="Main stage"' in html  # nothing the user typed is lost
+    assert AuditEntry.objects.get(action="create").outcome == "unknown"
+    # Submitting the same form again looks first, then creates it once.
+    response = admin_client.post("/streams/new/", data)
+    assert response.status_code == 302
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")) == 2
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="GET")) >= 2
+
+
+def test_a_timeout_after_which_the_stream_exists_is_found_and_the_same_form_again_creates_nothing(
+    admin_client: Client, emulator: Any
+) -> None:
+    emulator.add_fault(
+        path_regex=r"^/v1/live/streams$", method="POST", timeout=True, hang_seconds=3, apply=True
+    )
+    data = create_data()
+    first = admin_client.post("/streams/new/", data)
+    assert first.status_code == 302
+    stream_id = first["Location"].rstrip("/").rsplit("/", 1)[-1]
+    again = admin_client.post("/streams/new/", data)
+    assert again["Location"] == first["Location"]
+    assert len(emulator.requests(path_regex=r"^/v1/live/streams$", method="POST")) == 1
+    names = [
+        e["action"] + ":" + e["outcome"]
+        for e in AuditEntry.objects.order_by("id").values("action", "outcome")
+    ]
+    assert names == ["create:done", "create:duplicate"]
+    assert emulator.stream_state(stream_id)["stream"]["status"] == "idle"
+
+
+def test_a_stream_needs_a_name(admin_client: Client, emulator: Any) -> None:
+    response = admin_client.post("/streams/new/", {**create_data(), "name": "   "})
+    assert response.status_code == 200
+    assert emulator.requests(method="POST") == []
 
 
 def test_producers_cannot_create(producer_client: Client, emulator: Any) -> None:

@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from streams import audit, inflight, policy
 from streams.client import (
+    ApiError,
     FastPixClient,
     FastPixError,
     Forbidden,
@@ -399,11 +400,12 @@ def _after_uncertain_answer(
 ) -> Result:
     """A 5xx, a timeout or an unreadable answer: FastPix may have acted. The re-read decides what to say."""
     name = f"“{stream.name}”"
-    what = (
-        "FastPix did not answer in time"
-        if isinstance(exc, Unavailable)
-        else f"FastPix answered with an error ({audit.message_of(exc)})"
-    )
+    if isinstance(exc, Unavailable):
+        what = "FastPix did not answer in time"
+    elif isinstance(exc, ApiError) and exc.status < 300:
+        what = "The answer from FastPix could not be read"
+    else:
+        what = f"FastPix answered with an error ({audit.message_of(exc)})"
     current, gone = _reread(client, stream.stream_id)
     if gone:
         if spec.name == "delete":

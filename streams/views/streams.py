@@ -164,6 +164,7 @@ class Table:
     fetched_at: float
     total: int
     html: str
+    counts_failed: bool = False  # some viewer count could not be read: polls slow down
 
 
 @require_GET
@@ -223,7 +224,8 @@ def _render_table(request: HtmxHttpRequest, params: ListParams) -> Table:
         "list_url": reverse("stream-list"),
         "can_create": _role_flags(request)["create"],
     }
-    return Table(fetched_at, page.total, render_to_string("streams/list.html#stream-table", context))
+    html = render_to_string("streams/list.html#stream-table", context)
+    return Table(fetched_at, page.total, html, any(reading.failed for reading in counts.values()))
 
 
 def _wants_fresh(request: HtmxHttpRequest) -> bool:
@@ -253,7 +255,7 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
     context.update(
         table=mark_safe(html),  # noqa: S308 - rendered from our template just now or moments ago
         total=table.total,
-        poll_delay=_poll_delay(),
+        poll_delay=_poll_delay(failed=table.counts_failed),
     )
     return render(request, "streams/list.html#list-update", context)
 
