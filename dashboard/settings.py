@@ -101,6 +101,7 @@ MIDDLEWARE = [
     # Pages compress 10:1. Django's gzip adds a BREACH mitigation and CSRF tokens are masked per response.
     "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "streams.middleware.NoStoreMiddleware",  # after WhiteNoise: static files keep their own caching
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

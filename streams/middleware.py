@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
 from streams.client import UpstreamCall, upstream_calls
@@ -72,4 +73,19 @@ class HtmxLoginRedirectMiddleware:
             and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
         ):
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: private, no-store` on every response the console itself makes: pages, fragments,
+    redirects and error pages alike, so that neither a shared browser nor a proxy keeps what a signed-in
+    person saw (or the login page with its CSRF token). Static files never get here: WhiteNoise, placed
+    before this middleware, answers them with its own long-lived caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, private=True, no_store=True)
         return response
