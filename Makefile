@@ -69,8 +69,10 @@ demo: $(DEV_STAMP)
 # Benchmarks (bench/README.md): latency vs FastPix latency, polling fan-out, throughput, weight, memory,
 # Lighthouse. They start what they need on 127.0.0.1 and print every figure against its target.
 bench: $(DEV_STAMP) chromium
-	@command -v wrk >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk redis-server npm >/dev/null; }
+	@# Only what is missing: a machine whose node/npm came from elsewhere must not be asked for Debian's npm.
+	@missing="$$(for tool in wrk redis-server npm; do command -v $$tool >/dev/null 2>&1 || echo $$tool; done)"; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 	$(BIN)/python -m bench.run_all
 
 clean:

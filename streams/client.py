@@ -15,6 +15,7 @@ import contextvars
 import enum
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -47,6 +48,7 @@ __all__ = [
     "ValidationFailed",
     "ViewerCount",
     "get_client",
+    "is_stream_id",
     "may_have_acted",
     "reset_client",
     "upstream_calls",
@@ -448,7 +450,8 @@ def _parse_stream(data: dict[str, Any], *, stream_id: str = "") -> LiveStream:
         status = status.lower()
     srt_playback = _dict(data.get("srtPlaybackResponse"))
     return LiveStream(
-        stream_id=_str(data.get("streamId"), stream_id) or stream_id,
+        # The id asked for when FastPix's own is missing or malformed (it ends up in URLs, logs, the DB).
+        stream_id=data["streamId"] if is_stream_id(data.get("streamId")) else stream_id,
         status=status,
         created_at=_datetime(data.get("createdAt")),
         stream_key=_str(data.get("streamKey")),
@@ -640,12 +643,14 @@ class FastPixClient:
 
     def list_streams(self, *, page: int = 1, limit: int = 10, order: Order = "desc") -> Page[LiveStream]:
         path = "/live/streams"
-        body = _body(self._get(path, params=_page_params(page, limit, order)), "GET", path)
-        # A row without an id cannot be linked to or acted on; leave it out rather than render a dead row.
+        response = self._get(path, params=_page_params(page, limit, order))
+        body = _body(response, "GET", path)
+        # A row without a well-formed id cannot be linked to or acted on (and could carry anything into a
+        # log or the database); leave it out rather than render a dead row.
         items = tuple(
             _parse_stream(item)
-            for item in _list(body.get("data"))
-            if isinstance(item, dict) and item.get("streamId")
+            for item in _data_list(body, response.status_code, "GET", path)
+            if isinstance(item, dict) and is_stream_id(item.get("streamId"))
         )
         return _page(body, items, page=page, limit=limit)
 
@@ -746,8 +751,10 @@ class FastPixClient:
         self, stream_id: str, *, page: int = 1, limit: int = 10, order: Order = "desc"
     ) -> Page[Media]:
         path = f"/on-demand/{_seg(stream_id)}/live-clips"
-        body = _body(self._get(path, params=_page_params(page, limit, order)), "GET", path)
-        items = tuple(_parse_media(item) for item in _list(body.get("data")) if isinstance(item, dict))
+        response = self._get(path, params=_page_params(page, limit, order))
+        body = _body(response, "GET", path)
+        data = _data_list(body, response.status_code, "GET", path)
+        items = tuple(_parse_media(item) for item in data if isinstance(item, dict))
         return _page(body, items, page=page, limit=limit)
 
     # ---- transport ----
@@ -856,6 +863,21 @@ def _body(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(response.status_code, "FastPix sent an unexpected response", method=method, path=path)
     return body
+
+
+def _data_list(body: dict[str, Any], status: int, method: str, path: str) -> list[Any]:
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise ApiError(status, "FastPix sent a list without a data array", method=method, path=path)
+    return data
+
+
+_STREAM_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_stream_id(value: Any) -> bool:
+    """FastPix stream ids are 32 lowercase hex characters (contract A19)."""
+    return isinstance(value, str) and _STREAM_ID.fullmatch(value) is not None
 
 
 def _data_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:

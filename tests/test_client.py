@@ -1325,3 +1325,41 @@ def test_media_duration_in_seconds_as_a_number_is_understood_too() -> None:
 
     assert _parse_media({"id": "m", "duration": 4321.6}).duration_seconds == 4322
     assert _parse_media({"id": "m", "duration": "01:12:01"}).duration_seconds == 4321
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"success": True}, {"success": True, "data": {"streamId": STREAM_ID}}, {"success": True, "data": None}],
+    ids=["no-data", "data-object", "data-null"],
+)
+def test_a_list_without_a_data_array_is_a_malformed_answer_not_an_empty_list(body: dict[str, Any]) -> None:
+    client, _, _ = make_client(httpx.Response(200, json=body), httpx.Response(200, json=body))
+
+    with pytest.raises(ApiError) as streams:
+        client.list_streams()
+    with pytest.raises(ApiError) as clips:
+        client.list_live_clips(STREAM_ID)
+
+    assert streams.value.status == 200
+    assert streams.value.message == "FastPix sent a list without a data array"
+    assert clips.value.message == "FastPix sent a list without a data array"
+
+
+def test_list_rows_whose_id_is_not_a_fastpix_stream_id_are_left_out() -> None:
+    rows = [
+        {"streamId": STREAM_ID, "status": "idle"},
+        {"streamId": "a" * 31 + "\u0000", "status": "idle"},
+        {"streamId": "../../on-demand", "status": "idle"},
+        {"streamId": STREAM_ID.upper(), "status": "idle"},
+    ]
+    client, _, _ = make_client(ok(rows, pagination={"totalRecords": 4}))
+
+    page = client.list_streams()
+
+    assert [stream.stream_id for stream in page.items] == [STREAM_ID]
+
+
+def test_a_stream_answer_with_a_malformed_id_keeps_the_id_asked_for() -> None:
+    client, _, _ = make_client(ok({"streamId": "x\r\ny", "status": "idle"}))
+
+    assert client.get_stream(STREAM_ID).stream_id == STREAM_ID

@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from streams import audit, inflight, policy
 from streams.client import (
+    ApiError,
     FastPixError,
     LiveStream,
     NotFound,
@@ -674,6 +675,15 @@ def _send_create(
         _, explanation = upstream_problem(exc)
         form.add_error(None, f"{text} {explanation} Nothing was created; what you typed is kept below.")
         return render(request, "streams/create.html", context, status=502)
+    if not stream.stream_id:
+        # FastPix said created but sent no usable id: the list says which stream it is.
+        found = _find_created(submission, metadata)
+        if found is not None:
+            return _created(request, submission, found, metadata)
+        error = ApiError(
+            201, "FastPix sent a created stream without a usable id", method="POST", path="/live/streams"
+        )
+        return _create_unknown(request, context, submission, metadata, error)
     return _created(request, submission, stream, metadata)
 
 
