@@ -7,10 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import cast
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
 
+import django.forms
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
 from django.http import QueryDict
 
 METADATA_MAX_ENTRIES = 10
@@ -25,7 +30,35 @@ RECONNECT_HINT = (
 )
 
 
+class ConsoleFormRenderer(DjangoTemplates):
+    """Django's form templates, with the console's field template for `{{ field.as_field_group }}`.
+
+    templates/streams/_field.html gives the hint and the errors the ids Django's widgets name in their
+    aria-describedby (`<id>_helptext`, `<id>_error`), so every description an input points at exists.
+    """
+
+    field_template_name = "streams/_field.html"
+
+    @cached_property
+    def engine(self) -> Any:
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [
+                    Path(django.forms.__file__).parent / "templates",
+                    Path(settings.BASE_DIR) / "templates",
+                ],
+                "NAME": "consoleforms",
+                "OPTIONS": {},
+            }
+        )
+
+
+RENDERER = ConsoleFormRenderer()
+
+
 class MetadataRowForm(forms.Form):
+    default_renderer = RENDERER
     key = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=True, label="Key")
     value = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=False, label="Value")
 
@@ -34,6 +67,21 @@ class BaseMetadataFormSet(forms.BaseFormSet):
     """Key/value rows. Blank rows are ignored; a value without a key, or a repeated key, is an error."""
 
     reserved_keys: frozenset[str] = frozenset()
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        if index is not None:  # each row's labels say which row it is: "Key 3", "Value 3"
+            form.fields["key"].label = f"Key {index + 1}"
+            form.fields["value"].label = f"Value {index + 1}"
+
+    @property
+    def max_rows(self) -> int:
+        """How many rows fit: FastPix keeps at most 10 entries, and a reserved key (the name) is one."""
+        return rows_allowed(self.reserved_keys)
+
+    @property
+    def can_add_row(self) -> bool:
+        return self.total_form_count() < self.max_rows
 
     def clean(self) -> None:
         if any(form.errors for form in self.forms):
@@ -72,8 +120,18 @@ class BaseMetadataFormSet(forms.BaseFormSet):
 
 
 MetadataFormSet = forms.formset_factory(
-    MetadataRowForm, formset=BaseMetadataFormSet, extra=0, can_delete=True, max_num=50, absolute_max=50
+    MetadataRowForm,
+    formset=BaseMetadataFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=50,
+    absolute_max=50,
+    renderer=RENDERER,
 )
+
+
+def rows_allowed(reserved_keys: frozenset[str]) -> int:
+    return METADATA_MAX_ENTRIES - len(reserved_keys)
 
 
 def metadata_formset(
@@ -83,17 +141,19 @@ def metadata_formset(
     add_row: bool = False,
     reserved_keys: frozenset[str] = frozenset(),
 ) -> BaseMetadataFormSet:
-    """Rows for a metadata map. `add_row` re-displays the posted rows plus one blank one."""
+    """Rows for a metadata map. `add_row` re-displays the posted rows plus one blank one, as long as
+    FastPix could keep them all (10 entries, the reserved name counting as one)."""
     rows = [{"key": key, "value": value} for key, value in (initial or {}).items()]
+    limit = rows_allowed(reserved_keys)
     if data is not None and add_row:
         data = data.copy()
         total = data.get("meta-TOTAL_FORMS", "0")
-        if total.isdecimal():  # otherwise the formset reports its management form as tampered with
-            data["meta-TOTAL_FORMS"] = str(min(int(total) + 1, 50))
+        if total.isdecimal() and int(total) < limit:  # else the formset reports tampering, or it is full
+            data["meta-TOTAL_FORMS"] = str(int(total) + 1)
     formset = cast(BaseMetadataFormSet, MetadataFormSet(data, initial=rows, prefix="meta"))
     if data is None:
-        # One blank row to type into, or more if the map is empty.
-        formset.extra = 1 if rows else 2
+        # One blank row to type into, or more if the map is empty; none past the limit.
+        formset.extra = max(0, min(1 if rows else 2, limit - len(rows)))
     formset.reserved_keys = reserved_keys
     return formset
 
@@ -105,6 +165,7 @@ def fingerprint(metadata: Mapping[str, str], reconnect_window: int) -> str:
 
 
 class StreamSettingsForm(forms.Form):
+    default_renderer = RENDERER
     reconnect_window = forms.IntegerField(
         label="Reconnect window (seconds)",
         min_value=RECONNECT_MIN,
@@ -115,11 +176,14 @@ class StreamSettingsForm(forms.Form):
 
 
 class CreateStreamForm(forms.Form):
+    default_renderer = RENDERER
     name = forms.CharField(
         label="Name",
         max_length=METADATA_MAX_LENGTH,
-        required=False,
         help_text="Shown in the console (stored as the livestream_name metadata key).",
+        error_messages={
+            "required": "Give the stream a name: it is how you and your team will find it in the list."
+        },
     )
     max_resolution = forms.ChoiceField(
         label="Maximum resolution",

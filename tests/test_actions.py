@@ -525,10 +525,10 @@ def test_disabling_from_the_detail_page_updates_status_actions_and_history_in_pl
     stream_id = make_stream(emulator, "active", views=214)
     html = squash(htmx_act(admin_client, stream_id, "disable").content.decode())
     assert (
-        '<span id="stream-status" hx-swap-oob="true"><span class="badge badge-disabled">Disabled</span></span>'
+        '<span id="stream-status" hx-swap-oob="morph"><span class="badge badge-disabled">Disabled</span></span>'
         in html
     )
-    assert '<div id="stream-actions" class="actions" hx-swap-oob="true">' in html
+    assert '<div id="stream-actions" class="actions" hx-swap-oob="morph">' in html
     assert f'href="/streams/{stream_id}/enable/"' in html
     assert 'id="stream-history"' in html
     assert "admin-user · Disable · Done" in html

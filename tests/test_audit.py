@@ -125,8 +125,8 @@ def test_an_action_taken_in_the_console_appears_in_the_log(
     admin_client.post(f"/streams/{stream['streamId']}/finish/")
     html = admin_client.get(f"/audit/?stream={stream['streamId']}").content.decode()
     assert len(row_ids(html)) == 1
-    assert "<td>admin-user</td>" in html
-    assert "<td>Finish</td>" in html
+    assert '<td data-label="User"><span class="cap">admin-user</span></td>' in html
+    assert '<td data-label="Action">Finish</td>' in html
 
 
 def test_a_streams_page_shows_its_own_recent_history(admin_client: Client, emulator: EmulatorControl) -> None:

@@ -109,8 +109,8 @@ def test_the_detail_poll_updates_status_viewers_and_actions(
 ) -> None:
     stream = emulator.create_stream(status="active", views=5)
     html = producer_client.get(f"/streams/{stream['streamId']}/live/").content.decode()
-    assert '<span id="stream-status" hx-swap-oob="true">' in html
-    assert 'class="viewers" hx-swap-oob="true">5' in html.replace("\n", "")
+    assert '<span id="stream-status" hx-swap-oob="morph">' in html
+    assert 'class="viewers" hx-swap-oob="morph">5' in html.replace("\n", "")
     assert "Finish broadcast" in html
 
 

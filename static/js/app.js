@@ -7,6 +7,26 @@
   var dialogOpen = function () { var d = dialog(); return !!(d && d.open); };
   var pollBackoff = new WeakMap();
 
+  // Morphing (static/vendor/idiomorph): polled and out-of-band fragments use hx-swap-oob="morph", so the
+  // element the user is on stays the same node and keeps its focus. idiomorph 0.8.0's own registration
+  // says every swap style is "inline", which nests the wrapper of an hx-swap-oob="innerHTML" inside its
+  // target (idiomorph issue #148); this one answers only for morph, and has no morph:<expression> form
+  // (that form calls Function(), which the CSP forbids).
+  if (window.htmx && window.Idiomorph) {
+    var morphStyle = function (swapStyle) {
+      if (swapStyle === "morph" || swapStyle === "morph:outerHTML") return "outerHTML";
+      if (swapStyle === "morph:innerHTML") return "innerHTML";
+      return null;
+    };
+    window.htmx.defineExtension("morph", {
+      isInlineSwap: function (swapStyle) { return morphStyle(swapStyle) === "outerHTML"; },
+      handleSwap: function (swapStyle, target, fragment) {
+        var style = morphStyle(swapStyle);
+        if (style) return window.Idiomorph.morph(target, fragment.children, { morphStyle: style });
+      }
+    });
+  }
+
   // Polling: pause while the tab is hidden or a confirmation is open, resume when it is back.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var el = event.detail.elt;
@@ -35,6 +55,36 @@
   document.addEventListener("htmx:sendError", pollFailed);
   document.addEventListener("htmx:responseError", pollFailed);
 
+  // A pending action says what it is doing ("Finishing…") and its dialog cannot be closed until the
+  // answer arrives: closing it then would leave the user not knowing what happened.
+  function setBusy(d, busy) {
+    if (!d) return;
+    if (busy) d.setAttribute("data-busy", ""); else d.removeAttribute("data-busy");
+    d.setAttribute("aria-busy", busy ? "true" : "false");
+    d.querySelectorAll("[data-dialog-close]").forEach(function (b) { b.disabled = busy; });
+  }
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM") return;
+    var button = form.querySelector("button[data-pending-label]");
+    if (button && button.getAttribute("data-pending-label") && !button.hasAttribute("data-label")) {
+      button.setAttribute("data-label", button.textContent);
+      button.textContent = button.getAttribute("data-pending-label");
+    }
+    var d = form.closest("dialog");
+    if (d) setBusy(d, true);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM") return;
+    var button = form.querySelector("button[data-label]");
+    if (button) {
+      button.textContent = button.getAttribute("data-label");
+      button.removeAttribute("data-label");
+    }
+    setBusy(form.closest("dialog"), false);
+  });
+
   // Confirmations: a link with data-dialog loads its confirmation page into the dialog, then opens it.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "confirm-dialog-body") {
@@ -43,7 +93,6 @@
       var first = d.querySelector("[data-autofocus]") || d.querySelector("button, input, a");
       if (first) first.focus();
     }
-    wireTimes(event.detail.target);
   });
   document.addEventListener("click", function (event) {
     // A link marked data-dialog opens its confirmation page inside the dialog instead of navigating.
@@ -56,21 +105,41 @@
     var close = event.target.closest("[data-dialog-close]");
     if (close && dialogOpen()) {
       event.preventDefault();
-      dialog().close();
+      if (!dialog().hasAttribute("data-busy")) dialog().close();
+    }
+    var dismiss = event.target.closest("[data-dismiss-messages]");
+    if (dismiss) {
+      // Without JavaScript the link reloads the page, which shows no message a second time.
+      event.preventDefault();
+      document.getElementById("messages").replaceChildren();
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });
     }
     var copy = event.target.closest("[data-copy]");
     if (copy) copyText(copy);
   });
-  document.addEventListener("htmx:oobAfterSwap", function (event) { wireTimes(event.detail.target); });
-  document.addEventListener("closeDialog", function () { if (dialogOpen()) dialog().close(); });
+  document.addEventListener("closeDialog", function () {
+    var d = dialog();
+    setBusy(d, false);
+    if (dialogOpen()) d.close();
+  });
   document.addEventListener("DOMContentLoaded", function () {
     var d = dialog();
-    if (d) d.addEventListener("close", function () {
-      document.getElementById("confirm-dialog-body").replaceChildren();
-      resumePolling();
-    });
-    wireTimes(document);
+    if (d) {
+      d.addEventListener("cancel", function (event) {
+        if (d.hasAttribute("data-busy")) event.preventDefault();
+      });
+      d.addEventListener("close", function () {
+        // Chrome lets a second Escape close a dialog whose cancel was refused: open it again.
+        if (d.hasAttribute("data-busy")) { d.showModal(); return; }
+        document.getElementById("confirm-dialog-body").replaceChildren();
+        resumePolling();
+      });
+    }
+    wireTimes();
   });
+  document.addEventListener("htmx:afterSettle", wireTimes);
+  document.addEventListener("htmx:oobAfterSwap", wireTimes);
 
   // A thumbnail that cannot load (a recording just made, or no route to the images host) leaves a
   // neutral box instead of a broken-image icon.
@@ -80,13 +149,21 @@
   }, true);
 
   // Typed confirmation (delete): the submit button stays disabled until the name or id is typed.
+  // Compared as streams/policy.py normalize_confirmation compares them on the server: NFKC, every
+  // Unicode dash as "-", whitespace runs as one space, trimmed, lower case.
+  var DASHES = /[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]/g;
+  // Python's \s (str.isspace), not JavaScript's: the same characters count as space on both sides.
+  var SPACES = /[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+  function normalizeConfirmation(text) {
+    return text.normalize("NFKC").replace(DASHES, "-").replace(SPACES, " ").replace(/^ | $/g, "").toLowerCase();
+  }
   document.addEventListener("input", function (event) {
     var input = event.target;
     if (!input.hasAttribute || !input.hasAttribute("data-confirm-match")) return;
-    var accepted = input.getAttribute("data-confirm-match").split("\n");
+    var accepted = input.getAttribute("data-confirm-match").split("\n").map(normalizeConfirmation);
     var form = input.closest("form");
     var submit = form && form.querySelector("[data-confirm-submit]");
-    if (submit) submit.disabled = accepted.indexOf(input.value.trim()) === -1;
+    if (submit) submit.disabled = accepted.indexOf(normalizeConfirmation(input.value)) === -1;
   });
 
   // Plain (non-htmx) forms marked data-once cannot be submitted twice.
@@ -122,14 +199,35 @@
     }
   }
 
-  // Times are rendered in the server's zone; show them in the browser's own zone instead.
-  var formatter = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  function wireTimes(root) {
-    if (!root || !root.querySelectorAll) return;
-    root.querySelectorAll("time[data-local]").forEach(function (el) {
+  // Times: the server writes "29 Nov 2026, 14:05" in its own zone with "3 hours ago" as the title
+  // (streams/templatetags/console.py `when`); here the same format, in the browser's zone.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  function clock(when) {
+    return when.getDate() + " " + MONTHS[when.getMonth()] + " " + when.getFullYear() + ", " +
+      pad(when.getHours()) + ":" + pad(when.getMinutes());
+  }
+  var UNITS = [["year", 365 * 86400], ["month", 30 * 86400], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  function relative(when) {
+    var seconds = Math.round((Date.now() - when.getTime()) / 1000);
+    var span = Math.abs(seconds);
+    for (var i = 0; i < UNITS.length; i++) {
+      var n = Math.floor(span / UNITS[i][1]);
+      if (n >= 1) {
+        var words = n + " " + UNITS[i][0] + (n === 1 ? "" : "s");
+        return seconds >= 0 ? words + " ago" : "in " + words;
+      }
+    }
+    return "just now";
+  }
+  function wireTimes() {
+    document.querySelectorAll("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.textContent = formatter.format(when);
-      el.removeAttribute("data-local");
+      if (isNaN(when)) return;
+      var text = clock(when);
+      var title = relative(when);
+      if (el.textContent !== text) el.textContent = text;
+      if (el.getAttribute("title") !== title) el.setAttribute("title", title);
     });
   }
 })();

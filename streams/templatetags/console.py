@@ -1,6 +1,9 @@
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -25,3 +28,43 @@ def span(seconds: float | None) -> str:
     if hours and minutes:
         return f"{hours} h {minutes} min"
     return f"{hours} h" if hours else f"{minutes} min"
+
+
+# One time format everywhere: "29 Nov 2026, 14:05" with "3 hours ago" on hover. static/js/app.js writes the
+# same text in the browser's own zone; the month names are fixed so both sides always agree.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+@register.filter
+def clock(value: datetime | None) -> str:
+    """`{{ when|clock }}` → "29 Nov 2026, 14:05", in the current time zone."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
+
+
+def relative(value: datetime, now: datetime | None = None) -> str:
+    """ "just now", "5 minutes ago", "3 hours ago", "in 2 days": what app.js puts in the title too."""
+    seconds = round(((now or timezone.now()) - value).total_seconds())
+    span = abs(seconds)
+    for unit, size in UNITS:
+        n = span // size
+        if n >= 1:
+            words = f"{n} {unit}{'' if n == 1 else 's'}"
+            return f"{words} ago" if seconds >= 0 else f"in {words}"
+    return "just now"
+
+
+@register.simple_tag
+def when(value: datetime | None, empty: str = "—") -> str:
+    """`{% when stream.created_at %}`: a <time> in the console's one format, relative time on hover."""
+    if value is None:
+        return empty
+    return format_html(
+        '<time datetime="{}" title="{}" data-local>{}</time>',
+        value.replace(microsecond=0).isoformat(),
+        relative(value),
+        clock(value),
+    )
