@@ -313,3 +313,42 @@ def test_an_edit_whose_answer_was_lost_but_saved_says_saved(
     assert "Saved. FastPix has the new metadata and reconnect window." in response.content.decode()
     assert emulator.stream_state(stream_id)["stream"]["reconnectWindow"] == 300
     assert AuditEntry.objects.get().outcome == "done"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "path", "data", "action"),
+    [
+        ("producer", "/streams/new/", {"name": "x"}, "create"),
+        ("reviewer", "/streams/{id}/edit/", {"reconnect_window": "90"}, "edit"),
+        ("reviewer", "/streams/{id}/reveal/", {"secret": "stream_key"}, "reveal"),
+        ("reviewer", "/streams/{id}/finish/", {}, "finish"),
+    ],
+)
+def test_a_post_the_role_may_not_make_is_refused_audited_and_never_sent(
+    client: Client,
+    make_user: Any,
+    emulator: EmulatorControl,
+    role: str,
+    path: str,
+    data: dict[str, str],
+    action: str,
+) -> None:
+    stream_id = make_stream(emulator, "active")
+    client.force_login(make_user(role))
+    response = client.post(path.format(id=stream_id), data)
+    assert response.status_code == 403
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.outcome, entry.username) == (action, "refused", f"{role}-user")
+    assert [r for r in emulator.requests() if r["method"] != "GET"] == []
+
+
+@pytest.mark.django_db
+def test_a_create_form_with_errors_is_audited_as_refused(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    response = admin_client.post("/streams/new/", {"name": "Stage", "reconnect_window": "5"})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.outcome, entry.stream_name) == ("create", "refused", "Stage")
+    assert emulator.requests(method="POST") == []

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
+from streams import audit
 from streams.client import (
     ApiError,
     FastPixError,
@@ -35,9 +37,31 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def requires(codename: str) -> Callable[[View], View]:
-    """The view needs this console permission; anyone else gets the styled 403 page."""
-    return permission_required(perm(codename), raise_exception=True)
+def requires(codename: str, *, audited: str = "") -> Callable[[View], View]:
+    """The view needs this console permission; anyone else gets the styled 403 page. With `audited`
+    (an audit action), a POST refused for want of the permission is written to the audit log too:
+    every attempt is recorded, refusals included."""
+    if not audited:
+        return permission_required(perm(codename), raise_exception=True)
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(perm(codename)):
+                if request.method == "POST":
+                    audit.record(
+                        request,
+                        audited,
+                        stream_id=str(kwargs.get("stream_id", "")),
+                        outcome="refused",
+                        message="Refused by the console: this role may not do this. Nothing was sent to FastPix.",
+                    )
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def positive_int(raw: str | None, default: int) -> int:

@@ -348,7 +348,7 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 
 
 @require_POST
-@requires("reveal_secrets")
+@requires("reveal_secrets", audited="reveal")
 @never_cache
 @fastpix_view
 def reveal_secret(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
@@ -407,7 +407,7 @@ def _render_edit(request: HtmxHttpRequest, context: dict[str, Any], status: int 
 
 
 @require_http_methods(["GET", "POST"])
-@requires("edit_stream")
+@requires("edit_stream", audited="edit")
 @never_cache
 @fastpix_view
 def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
@@ -572,7 +572,7 @@ Submission = CreateSubmission.State
 
 
 @require_http_methods(["GET", "POST"])
-@requires("create_stream")
+@requires("create_stream", audited="create")
 @never_cache
 def stream_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -584,7 +584,16 @@ def stream_create(request: HtmxHttpRequest) -> HttpResponse:
         request.POST, add_row="add_row" in request.POST, reserved_keys=frozenset({NAME_KEY})
     )
     context: dict[str, Any] = {"form": form, "formset": formset}
-    if "add_row" in request.POST or not (form.is_valid() & formset.is_valid()):
+    if "add_row" in request.POST:
+        return render(request, "streams/create.html", context)
+    if not (form.is_valid() & formset.is_valid()):
+        audit.record(
+            request,
+            "create",
+            stream_name=str(request.POST.get("name", "")),
+            outcome="refused",
+            message="Refused by the console: the form has errors. Nothing was sent to FastPix.",
+        )
         return render(request, "streams/create.html", context)
 
     data = form.cleaned_data
