@@ -352,3 +352,58 @@ def test_a_create_form_with_errors_is_audited_as_refused(
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.outcome, entry.stream_name) == ("create", "refused", "Stage")
     assert emulator.requests(method="POST") == []
+
+
+def edit_form(client: Client, stream_id: str, window: str) -> dict[str, str]:
+    import re
+
+    page = client.get(f"/streams/{stream_id}/edit/").content.decode()
+    original = re.search(r'name="original" value="([^"]*)"', page)
+    assert original is not None
+    return {
+        "reconnect_window": window,
+        "original": original.group(1),
+        "meta-TOTAL_FORMS": "1",
+        "meta-INITIAL_FORMS": "0",
+        "meta-0-key": "livestream_name",
+        "meta-0-value": NAME,
+    }
+
+
+@pytest.mark.django_db
+def test_a_save_submitted_twice_sends_one_patch(admin_client: Client, emulator: EmulatorControl) -> None:
+    stream_id = make_stream(emulator, "idle")
+    form = edit_form(admin_client, stream_id, "240")
+    admin_client.post(f"/streams/{stream_id}/edit/", form)
+    again = admin_client.post(f"/streams/{stream_id}/edit/", form, follow=True).content.decode()
+    assert "Saved. FastPix already had these values, so nothing needed sending." in again
+    assert len(emulator.requests(method="PATCH")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_send_one_patch_and_both_are_told_it_was_saved(
+    client: Client, make_user: Any, emulator: EmulatorControl
+) -> None:
+    from django.contrib.auth.models import User
+
+    stream_id = make_stream(emulator, "idle")
+    make_user("admin", "editor")
+    client.force_login(User.objects.get(username="editor"))
+    form = edit_form(client, stream_id, "240")
+    emulator.add_fault(f"/live/streams/{stream_id}$", method="PATCH", latency_ms=500, times=1)
+    pages: list[str] = []
+
+    def save() -> None:
+        tab = Client()
+        tab.force_login(User.objects.get(username="editor"))
+        pages.append(tab.post(f"/streams/{stream_id}/edit/", form, follow=True).content.decode())
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(emulator.requests(method="PATCH")) == 1
+    assert len(pages) == 2
+    assert all("saved" in page.lower() for page in pages)
+    assert sorted(o for a, o in outcomes() if a == "edit") in (["done", "duplicate"], ["done", "done"])

@@ -411,6 +411,48 @@ def _render_edit(request: HtmxHttpRequest, context: dict[str, Any], status: int 
 @never_cache
 @fastpix_view
 def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
+    if request.method != "POST" or "add_row" in request.POST:
+        return _edit(request, stream_id)
+    # A save is a mutation: one in flight per stream (a double submit, a second tab), as for the actions.
+    mine, theirs = inflight.begin(stream_id, "edit", request.user)
+    if mine is None:
+        return _edit_duplicate(request, stream_id, theirs)
+    try:
+        return _edit(request, stream_id)
+    finally:
+        outcome, text = getattr(request, "edit_result", ("unknown", "The console stopped before it knew."))
+        level = messages.SUCCESS if outcome == "done" else messages.ERROR
+        inflight.finish(mine, outcome=outcome, level=level, text=text)
+
+
+def _edit_duplicate(
+    request: HtmxHttpRequest, stream_id: str, theirs: inflight.ActionAttempt | None
+) -> HttpResponse:
+    """The same save again while the first is in flight: send nothing, answer with the first's result."""
+    done = inflight.wait_for(theirs) if theirs is not None else None
+    outcome = done.outcome if done is not None else "still in flight"
+    audit.record(
+        request,
+        "edit",
+        stream_id=stream_id,
+        outcome="duplicate",
+        message=f"Not sent: a save of this stream was already in flight ({outcome}).",
+    )
+    if done is not None and done.outcome == "done":
+        messages.info(
+            request, "That change was already sent (a second click or tab), so it was sent once: saved."
+        )
+    else:
+        text = done.text if done is not None else "FastPix has not answered it yet."
+        messages.warning(
+            request, f"That change was already sent (a second click or tab), so it was not sent twice. {text}"
+        )
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("stream-detail", args=[stream_id]))
+    return redirect("stream-detail", stream_id=stream_id)
+
+
+def _edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     client = get_client()
     posted = request.method == "POST" and "add_row" not in request.POST
     try:
@@ -421,6 +463,7 @@ def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
                 f"Nothing was sent: the console could not read the stream first ({audit.message_of(exc)})."
             )
             audit.record(request, "edit", stream_id=stream_id, outcome=audit.outcome_of(exc), message=message)
+            request.edit_result = (audit.outcome_of(exc), message)  # type: ignore[attr-defined]
         raise
     if stream.is_disabled:
         if posted:
@@ -453,6 +496,13 @@ def stream_edit(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     before = {"metadata": stream.metadata, "reconnectWindow": stream.reconnect_window}
     after = {"metadata": metadata, "reconnectWindow": window}
     current = fingerprint(stream.metadata, stream.reconnect_window)
+    if metadata == stream.metadata and window == stream.reconnect_window:
+        # FastPix already has exactly this (the same form saved a moment ago): nothing to send.
+        _audit_edit(request, stream, "done", "Not sent: FastPix already had these values.", before, after)
+        messages.success(request, "Saved. FastPix already had these values, so nothing needed sending.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("stream-detail", args=[stream_id]))
+        return redirect("stream-detail", stream_id=stream_id)
     if form.cleaned_data["original"] != current:
         # Someone changed the stream since this form was opened: show both, overwrite nothing.
         _audit_edit(
@@ -506,6 +556,9 @@ def _audit_edit(
     *,
     name: str = "",
 ) -> None:
+    # Also what the save's in-flight row is closed with, for a duplicate waiting on it.
+    text = "Saved." if outcome == "done" else f"Not saved: {message}" if message else "Not saved."
+    request.edit_result = (outcome, text)  # type: ignore[attr-defined]
     audit.record(
         request,
         "edit",
