@@ -19,7 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 
-from emulator.testing import EmulatorControl
+from emulator.testing import EmulatorControl, EmulatorControlError
 from streams.models import AuditEntry
 from tests.conftest import PASSWORD
 
@@ -339,6 +339,23 @@ def test_finishing_the_last_of_fifty_rows_shows_the_result_in_the_viewport(
     expect(page.get_by_role("link", name="Dismiss messages")).to_be_hidden()
 
 
+def test_a_failed_finish_is_an_alert_in_the_viewport(
+    page: Page, live_server: Any, emulator: EmulatorControl, admin: User
+) -> None:
+    stream_id = emulator.create_stream(status="active", views=3, metadata={"livestream_name": "Main stage"})[
+        "streamId"
+    ]
+    emulator.add_fault(r"/finish$", method="PUT", status=409, times=None)
+    sign_in_page(page, live_server, admin)
+    page.set_viewport_size(PHONE)
+    page.get_by_role("link", name="Finish Main stage").click()
+    page.get_by_role("dialog").get_by_role("button", name="Finish broadcast").click()
+    alert = page.locator("#messages").get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).to_be_in_viewport(ratio=1)
+    assert emulator.stream_state(stream_id)["stream"]["status"] == "active"
+
+
 # ---------------------------------------------------------------- 6: typed delete
 
 
@@ -365,6 +382,13 @@ def test_typed_delete_shows_the_id_and_ignores_dash_space_and_case_variants(
             expect(delete).to_be_enabled()
         else:
             expect(delete).to_be_disabled()
+
+    field.fill("main stage - day 1 ")  # and the server agrees (streams/policy.py normalize_confirmation)
+    delete.click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_contain_text("Deleted “Main stage — Day 1”.")
+    with pytest.raises(EmulatorControlError):
+        emulator.stream_state(stream_id)
 
 
 # ---------------------------------------------------------------- 7: the metadata editor's limit
