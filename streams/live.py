@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -110,9 +111,37 @@ def _refresh_count(key: str, stream_id: str, lock: str) -> Reading:
         shared_cache().delete(lock)
 
 
+# The counts this process is reading right now: a request that needs one already on its way waits for
+# that read instead of making another (a room of producers opening the page at once costs one call).
+_flights: dict[str, Future[Reading]] = {}
+_flights_lock = threading.Lock()
+
+
+def _flight(key: str, stream_id: str, lock: str, *, start: bool) -> Future[Reading] | None:
+    """The read of this count in flight in this process; with `start`, one is started if none is."""
+    with _flights_lock:
+        future = _flights.get(key)
+        if future is not None and future.done():
+            future = None  # landed, its callback not run yet: a new read must start its own
+        if future is None and start:
+            future = _flights[key] = submit(_refresh_count, key, stream_id, lock)
+            future.add_done_callback(lambda done: _landed(key, done))
+        return future
+
+
+def _landed(key: str, future: Future[Reading]) -> None:
+    with _flights_lock:
+        if _flights.get(key) is future:
+            del _flights[key]
+
+
 def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
     """Viewer counts (approximate, contract §9 A9): one cache read for all; the missing ones read from
-    FastPix side by side; a due one served as it is while one request refreshes it in the background."""
+    FastPix side by side; a due one served as it is while one request refreshes it in the background.
+
+    Across processes a short lock in the cache lets one process read a count at a time. A count nobody
+    has read yet while another process is reading it is unknown for this one answer ("–"); the next
+    poll has it. Nobody waits on another process, and no pool task waits on another."""
     ids = list(dict.fromkeys(stream_ids))
     if not ids:
         return {}
@@ -121,17 +150,39 @@ def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
     found: dict[str, Reading] = cache.get_many(list(keys.values()))
     lock_seconds = max(int(float(settings.FASTPIX_TIMEOUT) * 3) + 1, 2)
     results: dict[str, Reading] = {}
-    missing: dict[str, Future[Reading]] = {}
+    waiting: dict[str, Future[Reading]] = {}
+
+    def take(key: str, lock: str, seen: Reading | None) -> bool:
+        """Take the lock to read this count, unless someone read it since we looked (then use that)."""
+        if not cache.add(lock, 1, timeout=lock_seconds):
+            return False
+        latest: Reading | None = cache.get(key)
+        if latest is not None and (seen is None or latest.fetched_at > seen.fetched_at):
+            cache.delete(lock)
+            found[key] = latest
+            return False
+        return True
+
     for stream_id, key in keys.items():
-        reading = found.get(key)
         lock = f"{key}:refreshing"
-        if reading is None:
-            missing[stream_id] = submit(_refresh_count, key, stream_id, lock)
+        reading = found.get(key)
+        if reading is not None:
+            if not reading.is_fresh(_ttl()) and take(key, lock, reading):
+                _flight(key, stream_id, lock, start=True)  # in the background: serve what we have
+            results[stream_id] = found[key]
             continue
-        if not reading.is_fresh(_ttl()) and cache.add(lock, 1, timeout=lock_seconds):
-            submit(_refresh_count, key, stream_id, lock)
-        results[stream_id] = reading
-    results.update({stream_id: future.result() for stream_id, future in missing.items()})
+        future = _flight(key, stream_id, lock, start=False)
+        if future is None and take(key, lock, None):
+            future = _flight(key, stream_id, lock, start=True)
+        if future is None and key in found:
+            results[stream_id] = found[key]  # read by someone else meanwhile
+            continue
+        future = future or _flight(key, stream_id, lock, start=False)
+        if future is None:
+            results[stream_id] = Reading(None, time.time())  # another process is reading it now
+        else:
+            waiting[stream_id] = future
+    results.update({stream_id: future.result() for stream_id, future in waiting.items()})
     return {stream_id: results[stream_id] for stream_id in ids}
 
 
