@@ -188,7 +188,7 @@ def test_hostile_metadata_renders_inert(admin_client: Client, emulator: Any) -> 
 
 
 def test_polls_keep_answering_while_fastpix_keeps_failing(admin_client: Client, emulator: Any) -> None:
-    stream = emulator.create_stream(status="active", views=3)
+    emulator.create_stream(status="active", views=3)
     admin_client.get("/streams/")
     emulator.add_fault(path_regex=r"/viewer-count$", method="GET", status=503, times=None)
     from django.core.cache import cache
