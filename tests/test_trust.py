@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from emulator.testing import EmulatorControl
@@ -191,12 +192,15 @@ def test_a_lock_still_in_time_makes_the_second_click_wait_for_the_first_result(
     )
 
     def first_attempt_ends() -> None:
-        ActionAttempt.objects.filter(pk=first.pk).update(
-            finished_at=timezone.now(),
-            outcome="done",
-            level=25,
-            text="Finished the broadcast of “Main stage”.",
-        )
+        try:
+            ActionAttempt.objects.filter(pk=first.pk).update(
+                finished_at=timezone.now(),
+                outcome="done",
+                level=25,
+                text="Finished the broadcast of “Main stage”.",
+            )
+        finally:
+            connection.close()
 
     timer = threading.Timer(0.5, first_attempt_ends)
     timer.start()
@@ -227,7 +231,10 @@ def test_two_tabs_finishing_at_once_send_one_put_and_both_learn_the_result(
 
         client = Client()
         client.force_login(User.objects.get(username=username))
-        pages.append(act(client, stream_id, "finish"))
+        try:
+            pages.append(act(client, stream_id, "finish"))
+        finally:
+            connection.close()  # this thread's own connection, or the test database cannot be dropped
 
     threads = [threading.Thread(target=finish, args=(name,)) for name in ("one", "two")]
     for thread in threads:
@@ -396,7 +403,10 @@ def test_two_saves_at_once_send_one_patch_and_both_are_told_it_was_saved(
     def save() -> None:
         tab = Client()
         tab.force_login(User.objects.get(username="editor"))
-        pages.append(tab.post(f"/streams/{stream_id}/edit/", form, follow=True).content.decode())
+        try:
+            pages.append(tab.post(f"/streams/{stream_id}/edit/", form, follow=True).content.decode())
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=save) for _ in range(2)]
     for thread in threads:
