@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install chromium lint test test-services test-fast run demo bench clean
+.PHONY: install chromium lint test test-services test-fast run demo bench mutation clean
 
 $(RUNTIME_STAMP): requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -75,5 +75,18 @@ bench: $(DEV_STAMP) chromium
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 	$(BIN)/python -m bench.run_all
 
+# Mutation testing with mutmut ([tool.mutmut] in pyproject.toml; README "Mutation testing"). Not in CI: it
+# takes long. Results stay in mutants/ (git-ignored): a second run only tests what changed since.
+MUTATION_JOBS ?= 2
+mutation: $(DEV_STAMP)
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	@$(BIN)/mutmut export-cicd-stats >/dev/null
+	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	  tested = s['total'] - s['skipped']; caught = s['killed'] + s['timeout']; \
+	  print(f\"Killed {caught} of {tested} mutants ({100 * caught / max(tested, 1):.1f} %): {s['survived']} survived, \
+	{s['no_tests']} had no test, {s['timeout']} timed out, {s['suspicious']} suspicious.\")"
+	@echo "Mutants not killed (mutmut show <name> for the diff):"
+	@$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache mutants
