@@ -123,10 +123,13 @@ def _flight(key: str, stream_id: str, lock: str, *, start: bool) -> Future[Readi
         future = _flights.get(key)
         if future is not None and future.done():
             future = None  # landed, its callback not run yet: a new read must start its own
-        if future is None and start:
-            future = _flights[key] = submit(_refresh_count, key, stream_id, lock)
-            future.add_done_callback(lambda done: _landed(key, done))
-        return future
+        if future is not None or not start:
+            return future
+        future = _flights[key] = submit(_refresh_count, key, stream_id, lock)
+    # Outside the lock: a read that has already landed runs its callback here, at once, and the
+    # callback takes the lock (inside it, that was a deadlock whenever FastPix answered instantly).
+    future.add_done_callback(lambda done: _landed(key, done))
+    return future
 
 
 def _landed(key: str, future: Future[Reading]) -> None:

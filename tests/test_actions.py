@@ -439,9 +439,55 @@ def test_when_fastpix_cannot_even_be_read_nothing_is_sent_and_the_attempt_is_aud
     stream_id = make_stream(emulator, "active")
     emulator.add_fault(f"/live/streams/{stream_id}$", method="GET", status=503, times=None)
     html = act(admin_client, stream_id, "finish").content.decode()
-    assert "Could not finish the stream: the console could not read it first, so nothing was sent." in html
+    assert (
+        "Could not finish the stream: the console could not read it first, so nothing was sent. "
+        "FastPix answered with an error (service unavailable). Try again in a moment." in html
+    )
     assert mutations(emulator) == []
-    assert only_entry().outcome == "failed"
+    entry = only_entry()
+    assert (entry.outcome, entry.message) == (
+        "failed",
+        "Nothing was sent: the console could not read the stream first (service unavailable).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ({"status": 429}, "FastPix is busy and asked the console to slow down. Try again in a moment."),
+        ({"status": 409}, "FastPix said “data conflict”."),
+        ({"timeout": True, "hang_seconds": 3}, "FastPix did not answer. Try again in a moment."),
+    ],
+)
+def test_each_reason_the_stream_could_not_be_read_first_is_said(
+    admin_client: Client, emulator: EmulatorControl, fault: dict[str, Any], reason: str
+) -> None:
+    stream_id = make_stream(emulator, "active")
+    emulator.add_fault(f"/live/streams/{stream_id}$", method="GET", times=None, **fault)
+    html = act(admin_client, stream_id, "finish").content.decode()
+    assert f"the console could not read it first, so nothing was sent. {reason}" in html
+    assert mutations(emulator) == []
+
+
+def test_a_delete_posted_without_the_confirmation_field_asks_for_it(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = make_stream(emulator, "idle")
+    response = admin_client.post(f"/streams/{stream_id}/delete/", {})
+    assert response.status_code == 422
+    assert "Type the stream&#x27;s name or its id to confirm." in response.content.decode()
+    assert mutations(emulator) == []
+
+
+def test_an_action_not_needed_still_shows_the_row_as_fastpix_has_it(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = make_stream(emulator, "idle")
+    response = htmx_act(admin_client, stream_id, "enable", **{"from": "list"})
+    html = squash(response.content.decode())
+    assert f'<td id="status-{stream_id}"><span class="badge badge-idle">Idle</span></td>' in html
+    assert f'href="/streams/{stream_id}/disable/?from=list"' in html
+    assert mutations(emulator) == []
 
 
 def test_a_timeout_leaves_the_outcome_unknown_and_shows_the_stream_as_fastpix_has_it(

@@ -385,6 +385,10 @@ def test_a_save_submitted_twice_sends_one_patch(admin_client: Client, emulator: 
     again = admin_client.post(f"/streams/{stream_id}/edit/", form, follow=True).content.decode()
     assert "Saved. FastPix already had these values, so nothing needed sending." in again
     assert len(emulator.requests(method="PATCH")) == 1
+    second = AuditEntry.objects.order_by("id").last()
+    assert second is not None
+    assert (second.outcome, second.message) == ("done", "Not sent: FastPix already had these values.")
+    assert second.after == {"metadata": {"livestream_name": NAME}, "reconnectWindow": 240}
 
 
 @pytest.mark.django_db(transaction=True)

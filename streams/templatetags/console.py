@@ -1,9 +1,12 @@
+import functools
 from datetime import datetime
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -68,3 +71,40 @@ def when(value: datetime | None, empty: str = "—") -> str:
         relative(value),
         clock(value),
     )
+
+
+# The live cells of a stream (its status badge and viewer count) are rendered by these filters wherever
+# they appear: the list's rows (50 a page, rendered on every share period), the stream page and its poll.
+# Filters rather than {% include %}s: the list renders three times faster (bench/latency.py).
+BADGE_WORDS = {"active": "Live", "preparing": "Preparing", "idle": "Idle", "disabled": "Disabled"}
+
+
+@register.filter
+def badge(status: str | None) -> SafeString:
+    """The status badge: a word plus a shape (app.css), never colour alone."""
+    status = status or ""
+    word = BADGE_WORDS.get(status) or (status[:1].upper() + status[1:] if status else "Unknown")
+    return format_html('<span class="badge badge-{}">{}</span>', status or "idle", word)
+
+
+@register.filter
+def viewers(views: int | None, status: str | None) -> SafeString:
+    """`{{ views|viewers:status }}`: the approximate count of a live stream; a dash otherwise."""
+    if status != "active":
+        return mark_safe('<span class="muted" aria-label="not live">—</span>')
+    if views is None:
+        return mark_safe('<span title="Viewer count unavailable right now">–</span>')
+    return format_html("{}", views)
+
+
+@functools.cache
+def _stream_path() -> str:
+    placeholder = "0" * 32
+    return reverse("stream-detail", args=[placeholder]).replace(placeholder, "{}", 1)
+
+
+@register.filter
+def stream_path(stream_id: str, tail: str = "") -> str:
+    """`{{ stream_id|stream_path:"finish/" }}` → /streams/<id>/finish/: the URLconf is read once per
+    process, not once per link (a list page has up to 250 of them)."""
+    return _stream_path().format(stream_id) + tail

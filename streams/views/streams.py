@@ -191,15 +191,33 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
 
 def _table(request: HtmxHttpRequest, params: ListParams, *, refresh: bool) -> Table:
     """The rendered table of one page, shared for LIST_SHARE_SECONDS by everyone with the same role (a
-    room of producers on one page costs one FastPix read and one render). Raises FastPixError."""
+    room of producers on one page costs one FastPix read and one render). When it is due, one request
+    reads FastPix again and the others keep showing the previous table meanwhile, so that a hundred polls
+    due at the same moment neither wait on FastPix nor each read it. Raises FastPixError."""
+    cache = shared_cache()
     key = f"table:{workspace_version()}:{params.key}:{','.join(_flags(_role_flags(request)))}"
+    lock = f"{key}:refreshing"
+    locked = False
     if not refresh:
-        table: Table | None = shared_cache().get(key)
+        table: Table | None = cache.get(key)
         if table is not None and time.time() - table.fetched_at < settings.LIST_SHARE_SECONDS:
             return table
-    table = _render_table(request, params)
-    shared_cache().set(key, table, timeout=max(int(settings.LIST_SHARE_SECONDS), 1))
-    return table
+        if table is not None:
+            if not cache.add(lock, 1, timeout=int(inflight.lock_seconds())):
+                return table  # someone is reading FastPix for it right now
+            locked = True
+            latest: Table | None = cache.get(key)  # read again: it may have been refreshed meanwhile
+            if latest is not None and latest.fetched_at > table.fetched_at:
+                cache.delete(lock)
+                return latest
+    try:
+        table = _render_table(request, params)
+        # Kept well past its share period, for the requests served while the next one is read.
+        cache.set(key, table, timeout=max(int(settings.LIST_SHARE_SECONDS) * 15, 30))
+        return table
+    finally:
+        if locked:
+            cache.delete(lock)
 
 
 def _render_table(request: HtmxHttpRequest, params: ListParams) -> Table:
