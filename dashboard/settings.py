@@ -141,6 +141,11 @@ DATABASES = {
         "DATABASE_URL", env.db_url_config, env.DB_SCHEMES, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+# Keep each worker thread's connection between requests (checked before reuse): every page reads the
+# session, the user and its permissions from the database, and opening a connection per request (with
+# SQLite's pragmas below) cost more than those queries (bench/throughput.py).
+DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (gunicorn workers, `make demo`) write one SQLite file: readers do not block the
     # writer (WAL), a writer waits for another instead of failing at once, and a transaction that will
@@ -160,7 +165,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "streams.auth.VersionedModelBackend",  # ModelBackend, its reads kept under a database version
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

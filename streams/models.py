@@ -151,3 +151,18 @@ class LiveSighting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream_id} live since {self.since:%Y-%m-%d %H:%M}"
+
+
+class AccessVersion(models.Model):
+    """One row whose number changes, in the same transaction, with any change to users, groups or their
+    permissions (streams/auth.py). Every process reads it once per request, so a signed-in user and
+    their permission set may be kept in a per-process cache under it, and a changed role still applies
+    on the very next request everywhere."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="access_version_is_one_row")]
+
+    def __str__(self) -> str:
+        return f"access version {self.version}"

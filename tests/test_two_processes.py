@@ -194,3 +194,43 @@ def test_a_retry_after_a_failed_finish_is_sent_from_the_other_process(
     assert "Finished the broadcast of" in second.get(retried.headers["location"]).text
     assert len(emulator.requests(path_regex="/finish$", method="PUT")) == 2
     assert emulator.stream_state(stream_id)["stream"]["status"] == "idle"
+
+
+def test_a_role_changed_elsewhere_applies_on_the_next_request_in_both_processes(
+    two_consoles: list[str], emulator: Any, make_user: Any
+) -> None:
+    from django.contrib.auth.models import Group, User
+
+    stream_id = emulator.create_stream(status="active", metadata={"livestream_name": "Main stage"})[
+        "streamId"
+    ]
+    make_user("producer", "moved")
+    clients = [signed_in(base, "moved") for base in two_consoles]
+    for client in clients:  # both processes now hold this user and role in their own caches
+        assert f"/streams/{stream_id}/finish/" in client.get("/streams/").text
+
+    user = User.objects.get(username="moved")
+    user.groups.set([Group.objects.get(name="Reviewer")])  # a third process changes the role
+
+    for client in clients:
+        assert f"/streams/{stream_id}/finish/" not in client.get("/streams/").text
+        assert post(client, f"/streams/{stream_id}/finish/", {}).status_code == 403
+    assert emulator.stream_state(stream_id)["stream"]["status"] == "active"
+
+
+def test_a_deactivated_user_is_signed_out_in_both_processes(
+    two_consoles: list[str], emulator: Any, make_user: Any
+) -> None:
+    from django.contrib.auth.models import User
+
+    make_user("admin", "leaver")
+    clients = [signed_in(base, "leaver") for base in two_consoles]
+    for client in clients:
+        assert client.get("/streams/").status_code == 200
+    User.objects.filter(username="leaver").update(is_active=False)  # no signal: a bulk update
+    user = User.objects.get(username="leaver")
+    user.save()  # ...and a save, which is what the admin and the command do
+    for client in clients:
+        response = client.get("/streams/")
+        assert response.status_code == 302
+        assert response.headers["location"].startswith("/login/")
