@@ -117,15 +117,17 @@ _flights: dict[str, Future[Reading]] = {}
 _flights_lock = threading.Lock()
 
 
-def _flight(key: str, stream_id: str, lock: str, *, start: bool) -> Future[Reading] | None:
-    """The read of this count in flight in this process; with `start`, one is started if none is."""
+def _read_or_join(key: str, stream_id: str, take: Callable[[], bool]) -> Future[Reading] | None:
+    """The read of this count in flight in this process, or a new one if `take()` wins the cross-process
+    lock; None when another process is reading it. Under one lock in this process, so two requests here
+    never both miss a read the other is starting."""
     with _flights_lock:
         future = _flights.get(key)
-        if future is not None and future.done():
-            future = None  # landed, its callback not run yet: a new read must start its own
-        if future is not None or not start:
+        if future is not None and not future.done():
             return future
-        future = _flights[key] = submit(_refresh_count, key, stream_id, lock)
+        if not take():
+            return None
+        future = _flights[key] = submit(_refresh_count, key, stream_id, f"{key}:refreshing")
     # Outside the lock: a read that has already landed runs its callback here, at once, and the
     # callback takes the lock (inside it, that was a deadlock whenever FastPix answered instantly).
     future.add_done_callback(lambda done: _landed(key, done))
@@ -152,11 +154,10 @@ def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
     keys = {stream_id: f"viewers:{stream_id}" for stream_id in ids}
     found: dict[str, Reading] = cache.get_many(list(keys.values()))
     lock_seconds = max(int(float(settings.FASTPIX_TIMEOUT) * 3) + 1, 2)
-    results: dict[str, Reading] = {}
-    waiting: dict[str, Future[Reading]] = {}
 
-    def take(key: str, lock: str, seen: Reading | None) -> bool:
+    def take(key: str, seen: Reading | None) -> bool:
         """Take the lock to read this count, unless someone read it since we looked (then use that)."""
+        lock = f"{key}:refreshing"
         if not cache.add(lock, 1, timeout=lock_seconds):
             return False
         latest: Reading | None = cache.get(key)
@@ -166,25 +167,20 @@ def viewer_counts(stream_ids: Iterable[str]) -> dict[str, Reading]:
             return False
         return True
 
+    results: dict[str, Reading] = {}
+    waiting: dict[str, Future[Reading]] = {}
     for stream_id, key in keys.items():
-        lock = f"{key}:refreshing"
-        reading = found.get(key)
-        if reading is not None:
-            if not reading.is_fresh(_ttl()) and take(key, lock, reading):
-                _flight(key, stream_id, lock, start=True)  # in the background: serve what we have
-            results[stream_id] = found[key]
+        seen = found.get(key)
+        if seen is not None and seen.is_fresh(_ttl()):
+            results[stream_id] = seen
             continue
-        future = _flight(key, stream_id, lock, start=False)
-        if future is None and take(key, lock, None):
-            future = _flight(key, stream_id, lock, start=True)
-        if future is None and key in found:
-            results[stream_id] = found[key]  # read by someone else meanwhile
-            continue
-        future = future or _flight(key, stream_id, lock, start=False)
-        if future is None:
-            results[stream_id] = Reading(None, time.time())  # another process is reading it now
-        else:
+        future = _read_or_join(key, stream_id, functools.partial(take, key, seen))
+        if seen is not None:
+            results[stream_id] = found[key]  # due: serve what we have while it is read again
+        elif future is not None:
             waiting[stream_id] = future
+        else:  # read by someone else meanwhile, or being read by another process right now
+            results[stream_id] = found.get(key) or Reading(None, time.time())
     results.update({stream_id: future.result() for stream_id, future in waiting.items()})
     return {stream_id: results[stream_id] for stream_id in ids}
 

@@ -8,98 +8,25 @@ the suite uses, shared with the gunicorn processes it starts).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
-from tests.conftest import PASSWORD
+from tests.consoles import console_env, running_consoles, signed_in
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def database_url() -> str:
-    """The test database this test runs on, as a URL the gunicorn processes can open."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture
 def two_consoles(emulator_server: Any, emulator: Any) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "SECRET_KEY": "shared-by-both-processes",
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "STATIC_MANIFEST": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url(),
-        "FASTPIX_API_BASE": emulator_server.api_base,
-        "FASTPIX_TOKEN_ID": emulator_server.token_id,
-        "FASTPIX_SECRET_KEY": emulator_server.secret,
-        "FASTPIX_TIMEOUT": "5",
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "25",
-    }
+    env = console_env(emulator_server, FASTPIX_TIMEOUT="5", GUNICORN_THREADS="25")
     env.pop("CACHE_URL", None)  # the default: local memory, one per process
-    assert django_settings.CACHES["default"]["BACKEND"]  # (the suite's own cache is not shared with them)
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def signed_in(base: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=30)
-    client.get("/login/")
-    response = client.post(
-        "/login/",
-        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": client.cookies["csrftoken"]},
-        headers={"Referer": f"{base}/login/"},
-    )
-    assert response.status_code == 302, response.text
-    return client
+    with running_consoles(env) as urls:
+        yield urls
 
 
 def same_session_on(base: str, client: httpx.Client) -> httpx.Client:

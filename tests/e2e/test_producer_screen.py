@@ -579,8 +579,9 @@ def test_with_javascript_the_recordings_section_loads_in_place(
     page: Page, live_server: Any, emulator: EmulatorControl, admin: User
 ) -> None:
     stream_id = emulator.create_stream(metadata={"livestream_name": "Main stage"})["streamId"]
-    emulator.create_media(stream_id, status="Ready")
-    emulator.add_fault(r"/on-demand", method="GET", latency_ms=800, times=1)
+    media_id = emulator.create_media(stream_id, status="Ready")["id"]
+    # The recording itself is slow (not the clips, which load beside it): "Loading" shows meanwhile.
+    emulator.add_fault(f"/on-demand/{media_id}$", method="GET", latency_ms=1500, times=1)
     sign_in_page(page, live_server, admin)
     page.goto(f"{live_server.url}/streams/{stream_id}/")
     expect(page.locator("#recording-rows").get_by_text("Loading")).to_be_visible()
