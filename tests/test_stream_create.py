@@ -174,3 +174,52 @@ def test_producers_cannot_create(producer_client: Client, emulator: Any) -> None
     assert producer_client.get("/streams/new/").status_code == 403
     assert producer_client.post("/streams/new/", create_data()).status_code == 403
     assert emulator.requests(method="POST") == []
+
+
+def test_fastpix_field_errors_land_next_to_the_fields_they_name(admin_client: Client, emulator: Any) -> None:
+    import json
+    import re
+
+    body = {
+        "success": False,
+        "error": {
+            "code": 422,
+            "message": "payload validation failed",
+            "fields": [
+                {"field": "inputMediaSettings.reconnectWindow", "message": "must be at most 1800"},
+                {"field": "inputMediaSettings.maxResolution", "message": "is not supported on this plan"},
+                {"field": "metadata.room", "message": "is too long"},
+                {"field": "playbackSettings.accessPolicy", "message": "must be public"},
+            ],
+        },
+    }
+    emulator.add_fault(
+        r"^/v1/live/streams$",
+        method="POST",
+        status=422,
+        raw_body=json.dumps(body),
+        content_type="application/json",
+    )
+    response = admin_client.post("/streams/new/", create_data())
+    html = response.content.decode()
+    assert response.status_code == 422
+
+    def error_after(field_id: str) -> str:
+        # The field's own error, linked to it (aria-describedby), not a banner at the top.
+        match = re.search(rf'id="{field_id}"[^>]*aria-describedby="([^"]*)"', html) or re.search(
+            rf'aria-describedby="([^"]*)"[^>]*id="{field_id}"', html
+        )
+        assert match is not None, field_id
+        described = " ".join(
+            re.sub(r"<[^>]+>", "", m.group(1))
+            for part in match.group(1).split()
+            for m in [re.search(rf'id="{part}"[^>]*>(.*?)</', html, re.S)]
+            if m
+        )
+        return described
+
+    assert "FastPix: must be at most 1800" in error_after("id_reconnect_window")
+    assert "FastPix: is not supported on this plan" in error_after("id_max_resolution")
+    assert "FastPix: is too long" in html
+    assert "FastPix: playbackSettings.accessPolicy must be public" in html
+    assert AuditEntry.objects.get(action="create").outcome == "refused"

@@ -421,3 +421,28 @@ def test_two_saves_at_once_send_one_patch_and_both_are_told_it_was_saved(
     assert len(pages) == 2
     assert all("saved" in page.lower() for page in pages)
     assert sorted(o for a, o in outcomes() if a == "edit") in (["done", "duplicate"], ["done", "done"])
+
+
+@pytest.mark.django_db
+def test_a_delete_answered_with_a_server_error_after_fastpix_deleted_is_reported_deleted(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = make_stream(emulator, "idle")
+    emulator.add_fault(f"/live/streams/{stream_id}$", method="DELETE", status=502, times=1, apply=True)
+    html = act(admin_client, stream_id, "delete", confirm=NAME)
+    assert (
+        f"Deleted “{NAME}”. (FastPix answered with an error (bad gateway), but the stream is gone.)" in html
+    )
+    assert AuditEntry.objects.get().outcome == "done"
+
+
+@pytest.mark.django_db
+def test_a_delete_answered_with_a_server_error_that_did_not_delete_says_so(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = make_stream(emulator, "idle")
+    emulator.add_fault(f"/live/streams/{stream_id}$", method="DELETE", status=502, times=1)
+    html = act(admin_client, stream_id, "delete", confirm=NAME)
+    assert f"and it still reports “{NAME}” idle: it was not deleted. Try again." in html
+    assert status_of(emulator, stream_id) == "idle"
+    assert AuditEntry.objects.get().outcome == "failed"
