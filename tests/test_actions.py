@@ -626,3 +626,14 @@ def test_a_stream_seen_idle_forgets_when_it_went_live(admin_client: Client, emul
     assert live_for("abc") is not None
     note_statuses([("abc", "idle")])
     assert live_for("abc") is None
+
+
+def test_a_stream_without_a_name_is_deleted_by_typing_its_id(
+    admin_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = str(emulator.create_stream(status="idle")["streamId"])
+    dialog = admin_client.get(f"/streams/{stream_id}/delete/", HTTP_HX_REQUEST="true").content.decode()
+    assert f"the stream's id, <code>{stream_id}</code>" in dialog
+    emulator.clear_requests()
+    act(admin_client, stream_id, "delete", confirm=stream_id)
+    assert [r["method"] for r in mutations(emulator)] == ["DELETE"]

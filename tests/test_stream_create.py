@@ -223,3 +223,12 @@ def test_fastpix_field_errors_land_next_to_the_fields_they_name(admin_client: Cl
     assert "FastPix: is too long" in html
     assert "FastPix: playbackSettings.accessPolicy must be public" in html
     assert AuditEntry.objects.get(action="create").outcome == "refused"
+
+
+def test_recording_off_and_dvr_on_reach_fastpix_as_chosen(admin_client: Client, emulator: Any) -> None:
+    data = create_data(enable_dvr_mode="on")
+    data.pop("enable_recording")  # an unticked box is not sent
+    response = admin_client.post("/streams/new/", data)
+    stream_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    stream = emulator.stream_state(stream_id)["stream"]
+    assert (stream["enableRecording"], stream["enableDvrMode"]) == (False, True)
