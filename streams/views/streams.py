@@ -185,16 +185,19 @@ class Table:
 def stream_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ListParams.from_request(request)
     table = _table(request, params, refresh=_wants_fresh(request))
+    poller = {"poll_url": reverse("stream-list-live") + params.query(), "poll_delay": _poll_delay()}
     if request.htmx and not request.htmx.boosted and request.htmx.target == "stream-table":
-        return HttpResponse(table.html)
+        # Another page or order swapped in place: the poll must follow it, or it would morph the page
+        # the user left back over this one.
+        poll = render_to_string("streams/list.html#list-poller", {**poller, "oob": True})
+        return HttpResponse(table.html + poll)
     context = {
         "params": params,
         "total": table.total,
         "table": mark_safe(table.html),  # noqa: S308 - rendered from our template just now or moments ago
         "page_sizes": PAGE_SIZES,
         "list_url": reverse("stream-list"),
-        "poll_url": reverse("stream-list-live") + params.query(),
-        "poll_delay": _poll_delay(),
+        **poller,
     }
     return render(request, "streams/list.html", context)
 

@@ -127,3 +127,22 @@ def test_a_producer_reveals_and_copies_the_stream_key(
     expect(page.locator("#connection-card").get_by_label("hidden")).to_have_count(
         1
     )  # the SRT secret stays hidden
+
+
+def test_after_paging_the_polls_keep_the_page_the_user_is_on(
+    page: Page, sign_in: Any, emulator: Any, settings: Any
+) -> None:
+    # Paging swaps the table in place; the poll that follows must refresh that page, not the first one.
+    settings.LIVE_POLL_SECONDS = 1
+    settings.LIST_SHARE_SECONDS = 0
+    for n in range(1, 31):
+        emulator.create_stream(metadata={"livestream_name": f"Stream {n:02d}"})
+    sign_in("reviewer")
+    rows = page.locator("#stream-table tbody tr")
+    page.get_by_role("link", name="Page 3").click()
+    expect(rows.first).to_contain_text("Stream 10")
+    with page.expect_response(lambda r: "/streams/live/" in r.url and "page=3" in r.url, timeout=5_000):
+        pass
+    page.wait_for_timeout(2_500)  # two more polls
+    expect(rows.first).to_contain_text("Stream 10")
+    expect(page.locator("#stream-table [aria-current=page]")).to_have_text("3")
