@@ -15,7 +15,6 @@ import contextvars
 import enum
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,9 @@ from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
+
+from streams import policy
+from streams.policy import is_stream_id
 
 __all__ = [
     "ApiError",
@@ -48,7 +50,6 @@ __all__ = [
     "ValidationFailed",
     "ViewerCount",
     "get_client",
-    "is_stream_id",
     "may_have_acted",
     "reset_client",
     "upstream_calls",
@@ -255,10 +256,7 @@ class LiveStream:
 
     @property
     def name(self) -> str:
-        name = self.metadata.get("livestream_name", "").strip()
-        if name:
-            return name
-        return self.stream_id[:8] + "…" if len(self.stream_id) > 8 else self.stream_id
+        return policy.display_name(self.metadata, self.stream_id)
 
     @property
     def is_active(self) -> bool:
@@ -440,13 +438,10 @@ def _parse_simulcast(data: dict[str, Any]) -> Simulcast:
     )
 
 
-_STREAM_STATUSES = frozenset({"idle", "preparing", "active", "disabled"})
-
-
 def _parse_stream(data: dict[str, Any], *, stream_id: str = "") -> LiveStream:
     status = _str(data.get("status"), "unknown").strip() or "unknown"
     # The wire is lowercase (§2.1); fold a known value sent in another case, keep unknown ones as sent.
-    if status.lower() in _STREAM_STATUSES:
+    if status.lower() in policy.STATUSES:
         status = status.lower()
     srt_playback = _dict(data.get("srtPlaybackResponse"))
     return LiveStream(
@@ -870,14 +865,6 @@ def _data_list(body: dict[str, Any], status: int, method: str, path: str) -> lis
     if not isinstance(data, list):
         raise ApiError(status, "FastPix sent a list without a data array", method=method, path=path)
     return data
-
-
-_STREAM_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def is_stream_id(value: Any) -> bool:
-    """FastPix stream ids are 32 lowercase hex characters (contract A19)."""
-    return isinstance(value, str) and _STREAM_ID.fullmatch(value) is not None
 
 
 def _data_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:

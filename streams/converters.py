@@ -16,7 +16,8 @@ import re
 
 from django.urls import register_converter
 
-STREAM_ID = re.compile(r"[0-9a-f]{32}")
+from streams.policy import STREAM_ID
+
 MEDIA_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

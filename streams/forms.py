@@ -21,7 +21,6 @@ from django.http import QueryDict
 METADATA_MAX_ENTRIES = 10
 METADATA_MAX_LENGTH = 255
 RECONNECT_MIN, RECONNECT_MAX = 60, 1800
-NAME_KEY = "livestream_name"
 
 RECONNECT_HINT = (
     "How long FastPix keeps the broadcast open when the encoder drops, waiting for it to come back "

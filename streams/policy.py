@@ -31,6 +31,14 @@ def allows(status: str, action: str) -> bool:
     return status in ALLOWED_IN[action]
 
 
+# FastPix stream ids are 32 lowercase hex characters (contract A19): anything else addresses nothing.
+STREAM_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_stream_id(value: object) -> bool:
+    return isinstance(value, str) and STREAM_ID.fullmatch(value) is not None
+
+
 def display_name(metadata: dict[str, str], stream_id: str) -> str:
     """The name a person reads: the livestream_name metadata, or the id's first characters."""
     name = metadata.get(NAME_KEY, "").strip()

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from streams import policy
+
 register = template.Library()
 
 
@@ -73,10 +75,9 @@ def when(value: datetime | None, empty: str = "—") -> str:
 # The live cells of a stream (its status badge and viewer count) are rendered by these filters wherever
 # they appear: the list's rows (50 a page, rendered on every share period), the stream page and its poll.
 # Filters rather than {% include %}s: the list renders three times faster (bench/latency.py).
-BADGE_WORDS = {"active": "Live", "preparing": "Preparing", "idle": "Idle", "disabled": "Disabled"}
-_BADGES = {
-    status: mark_safe(f'<span class="badge badge-{status}">{word}</span>')  # noqa: S308 - constants
-    for status, word in BADGE_WORDS.items()
+_BADGES = {  # "Live", "Preparing", …: the contract's words for the statuses (streams/policy.py)
+    status: mark_safe(f'<span class="badge badge-{status}">{word.capitalize()}</span>')  # noqa: S308 - constants
+    for status, word in policy.STATUS_WORDS.items()
 }
 
 
