@@ -3,7 +3,6 @@ their inputs; the metadata editor stops at 10 rows; one time format on the serve
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from streams.forms import CreateStreamForm, metadata_formset
 from streams.templatetags.console import clock, relative
+from tests.test_stream_create import create_data  # the one valid create form of the suite
 
 pytestmark = pytest.mark.django_db
 
@@ -38,25 +38,6 @@ def dangling_descriptions(html: str) -> list[tuple[str, str]]:
     parser.feed(html)
     assert parser.described, "nothing on the page has an aria-describedby"
     return [(element, ref) for element, ref in parser.described if ref not in parser.ids]
-
-
-def create_data(**fields: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": "Main stage",
-        "max_resolution": "720p",
-        "reconnect_window": "120",
-        "access_policy": "public",
-        "media_policy": "private",
-        "submission": str(uuid.uuid4()),
-        "meta-TOTAL_FORMS": "1",
-        "meta-INITIAL_FORMS": "0",
-        "meta-MIN_NUM_FORMS": "0",
-        "meta-MAX_NUM_FORMS": "50",
-        "meta-0-key": "room",
-        "meta-0-value": "Hall B",
-    }
-    data.update(fields)
-    return data
 
 
 def rows(n: int, **extra: str) -> dict[str, str]:
