@@ -1,7 +1,7 @@
 from django.urls import path
 
 from streams import converters
-from streams.views import actions, audit, recordings, streams
+from streams.views import actions, audit, detail, recordings, streams
 
 converters.register()
 
@@ -9,10 +9,10 @@ urlpatterns = [
     path("streams/", streams.stream_list, name="stream-list"),
     path("streams/live/", streams.stream_list_live, name="stream-list-live"),
     path("streams/new/", streams.stream_create, name="stream-create"),
-    path("streams/<stream_id:stream_id>/", streams.stream_detail, name="stream-detail"),
-    path("streams/<stream_id:stream_id>/live/", streams.stream_live, name="stream-live"),
+    path("streams/<stream_id:stream_id>/", detail.stream_detail, name="stream-detail"),
+    path("streams/<stream_id:stream_id>/live/", detail.stream_live, name="stream-live"),
     path("streams/<stream_id:stream_id>/edit/", streams.stream_edit, name="stream-edit"),
-    path("streams/<stream_id:stream_id>/reveal/", streams.reveal_secret, name="stream-reveal"),
+    path("streams/<stream_id:stream_id>/reveal/", detail.reveal_secret, name="stream-reveal"),
     path("streams/<stream_id:stream_id>/recordings/", recordings.stream_recordings, name="stream-recordings"),
     path("streams/<stream_id:stream_id>/clips/", recordings.stream_clips, name="stream-clips"),
     path(
