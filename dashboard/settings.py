@@ -222,6 +222,26 @@ LIST_SHARE_SECONDS = _number("LIST_SHARE_SECONDS", 2.0, minimum=0, maximum=60)
 LIVE_POLL_SECONDS = int(_number("LIVE_POLL_SECONDS", 5, minimum=1, maximum=300))
 LIVE_POLL_BACKOFF_SECONDS = int(_number("LIVE_POLL_BACKOFF_SECONDS", 30, minimum=1, maximum=600))
 
+# The console's memory (streams/workspace/, README "The console's memory").
+# FastPix's webhook signing secret (Base64, as FastPix's dashboard shows it). Empty: no webhook is accepted
+# and the worker keeps statuses fresh by reading FastPix itself.
+FASTPIX_WEBHOOK_SECRET = env.str("FASTPIX_WEBHOOK_SECRET", default="").strip()
+if FASTPIX_WEBHOOK_SECRET:
+    from streams.workspace.signature import is_valid_secret
+
+    if not is_valid_secret(FASTPIX_WEBHOOK_SECRET):
+        raise ImproperlyConfigured("FASTPIX_WEBHOOK_SECRET must be the Base64 signing secret FastPix shows.")
+# Calls per second the worker may make to FastPix (its sampler and reconciler), whatever the workspace size.
+FASTPIX_RATE_LIMIT = _number("FASTPIX_RATE_LIMIT", 150, minimum=1, maximum=10000)
+# How often the worker walks FastPix's whole list, so that a missed webhook heals itself.
+RECONCILE_SECONDS = _number("RECONCILE_SECONDS", 60, minimum=1, maximum=3600)
+# With no event for this long (or no webhook secret), the worker re-reads live streams itself each period.
+EVENT_QUIET_SECONDS = _number("EVENT_QUIET_SECONDS", 30, minimum=1, maximum=3600)
+# How long a worker's lease lasts unless renewed: a standby takes over at most this long after a crash.
+WORKER_LEASE_SECONDS = _number("WORKER_LEASE_SECONDS", 5, minimum=1, maximum=600)
+# Viewer samples are kept whole this many days, then thinned to one a minute.
+SAMPLE_KEEP_DAYS = int(_number("SAMPLE_KEEP_DAYS", 30, minimum=1, maximum=3650))
+
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)

@@ -913,3 +913,13 @@ def reset_client() -> None:
         client, _client = _client, None
     if client is not None:
         client.close()
+
+
+def parse_stream(data: dict[str, Any], *, stream_id: str = "") -> LiveStream:
+    """A stream as FastPix states it anywhere: a read, a list row, or a webhook's `data` (§5.2)."""
+    return _parse_stream(data, stream_id=stream_id)
+
+
+def parse_media(data: dict[str, Any], *, media_id: str = "") -> Media:
+    """A media (recording) as FastPix states it: a read or a `video.media.*` webhook's `data`."""
+    return _parse_media(data, media_id=media_id)

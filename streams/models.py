@@ -166,3 +166,151 @@ class AccessVersion(models.Model):
 
     def __str__(self) -> str:
         return f"access version {self.version}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The console's own memory of the workspace (streams/workspace/): what FastPix told it, by webhook or by a
+# read, kept so that lists, searches and polls never have to ask FastPix again.
+
+
+class MirroredStream(models.Model):
+    """The newest the console knows of one stream. Never a secret: no stream key, no SRT secret.
+
+    `observed_at` is when FastPix stated what the row holds (an event's createdAt, or the moment a read
+    was made). An observation older than it is out of order and changes nothing, so a late webhook or a
+    slow reconcile can never put an older state back. A deleted stream keeps its row as a tombstone
+    (`deleted_at`) for the same reason: a late "updated" must not bring it back.
+    """
+
+    stream_id = models.CharField(max_length=32, primary_key=True)
+    name = models.CharField(max_length=300)  # policy.display_name: the metadata name, else the id
+    search_text = models.TextField()  # lowercased name, id and metadata values: what search matches
+    status = models.CharField(max_length=16)
+    created_at = models.DateTimeField(null=True)  # FastPix's createdAt
+    metadata = models.JSONField(default=dict)
+    settings = models.JSONField(default=dict)  # mirror.SETTINGS_FIELDS, playback ids (no secrets)
+    media_ids = models.JSONField(default=list)  # the recordings, oldest first
+    live_since = models.DateTimeField(null=True, blank=True)  # the current broadcast's start, as first seen
+    last_live_at = models.DateTimeField(null=True, blank=True)  # when it was last seen live
+    disconnected_at = models.DateTimeField(null=True, blank=True)  # the encoder left; the window runs
+    viewers = models.IntegerField(null=True, blank=True)  # the newest sample while live
+    viewers_at = models.DateTimeField(null=True, blank=True)
+    observed_at = models.DateTimeField()
+    synced_at = models.DateTimeField()  # when FastPix last confirmed the row (an event or a read)
+    last_event_id = models.CharField(max_length=100, blank=True)
+    last_event_type = models.CharField(max_length=100, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["deleted_at", "-created_at"], name="mirror_newest"),
+            models.Index(fields=["deleted_at", "status"], name="mirror_status"),
+            models.Index(fields=["deleted_at", "name"], name="mirror_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class ViewerSample(models.Model):
+    """One viewer count of a live stream, taken by the worker's sampler once per VIEWER_COUNT_TTL."""
+
+    stream_id = models.CharField(max_length=32)
+    at = models.DateTimeField()
+    views = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["stream_id", "at"], name="sample_stream_time")]
+
+    def __str__(self) -> str:
+        return f"{self.stream_id} {self.views} at {self.at:%H:%M:%S}"
+
+
+class ReceivedEvent(models.Model):
+    """Every webhook delivery, whatever became of it: the event inspector's rows. The payload is kept with
+    every secret redacted (streams/workspace/intake.py); a delivery that failed its signature check keeps
+    no payload at all, only what it claimed to be."""
+
+    class Signature(models.TextChoices):
+        VALID = "valid", "Valid"
+        MISSING = "missing", "Missing"
+        WRONG = "wrong", "Wrong"
+        NOT_CHECKED = "not_checked", "Not checked"
+
+    class Verdict(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        UNCHANGED = "unchanged", "Applied, nothing changed"
+        DUPLICATE = "duplicate", "Duplicate, ignored"
+        OUT_OF_ORDER = "out_of_order", "Older than what the console knows, ignored"
+        UNKNOWN_TYPE = "unknown_type", "Unknown type, kept"
+        REJECTED = "rejected", "Rejected: bad signature"
+        MALFORMED = "malformed", "Malformed"
+        TOO_LARGE = "too_large", "Too large"
+
+    received_at = models.DateTimeField(db_index=True)
+    event_id = models.CharField(max_length=100, blank=True)
+    event_type = models.CharField(max_length=100, blank=True)
+    stream_id = models.CharField(max_length=64, blank=True)  # the stream it concerns (media: its streamId)
+    occurred_at = models.DateTimeField(null=True, blank=True)  # the event's createdAt
+    signature = models.CharField(max_length=16, choices=Signature.choices)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    size = models.PositiveIntegerField(default=0)  # bytes received
+    payload = models.JSONField(null=True, blank=True)  # redacted
+    changes = models.JSONField(null=True, blank=True)  # {field: [before, after]} on the mirror
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # The first genuine delivery of an event id; repeats are kept as rows of their own (duplicate).
+            models.UniqueConstraint(
+                fields=["event_id"],
+                condition=Q(signature="valid") & ~Q(event_id="") & ~Q(verdict="duplicate"),
+                name="one_genuine_delivery_per_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["stream_id", "occurred_at"], name="event_stream_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or '?'} {self.event_id or '-'} → {self.verdict}"
+
+
+class WorkspaceVersion(models.Model):
+    """One row whose number changes in the same transaction as any change to the mirror or the samples.
+    A poll that carries the number it last saw and finds it unchanged is answered without rendering."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="workspace_version_is_one_row")]
+
+    def __str__(self) -> str:
+        return f"workspace version {self.version}"
+
+
+class WorkerLease(models.Model):
+    """Which console_worker works now. Any number may run; the one holding an unexpired lease works, the
+    others wait to take it over (streams/workspace/lease.py)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    holder = models.CharField(max_length=200)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class WorkerRun(models.Model):
+    """The last run of each of the worker's jobs (reconcile, sample, refresh, thin): /healthz and the
+    pages read their ages to say how fresh the mirror is."""
+
+    job = models.CharField(max_length=32, primary_key=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok_at = models.DateTimeField(null=True, blank=True)  # the last run that succeeded
+    error = models.TextField(blank=True)  # why the last run failed, empty when it succeeded
+    detail = models.JSONField(default=dict)  # what it did: streams seen, calls made, …
+
+    def __str__(self) -> str:
+        return f"{self.job} ok at {self.ok_at}"

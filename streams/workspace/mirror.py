@@ -1,0 +1,208 @@
+"""The one way into the mirror (`MirroredStream`): apply what FastPix said about a stream, and when.
+
+Whoever learns something (a webhook, the reconciler's walk of the list, a page's own read, the sampler)
+calls `observe`, `forget` or `record_viewers`. Each runs in one transaction, compares the observation's
+time with the row's, and applies only what is newer: events arrive late, twice and out of order, and a
+slow read may finish after a newer event landed. Every change bumps `WorkspaceVersion` in the same
+transaction, which is how polls know, with one query, whether anything changed since they last looked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from streams.client import LiveStream
+from streams.models import MirroredStream, ViewerSample, WorkspaceVersion
+
+# The stream's settings the mirror keeps (never a secret: no stream key, no SRT secret or passphrase).
+SETTINGS_FIELDS = (
+    "max_resolution",
+    "max_duration",
+    "reconnect_window",
+    "enable_recording",
+    "enable_dvr_mode",
+    "media_policy",
+    "low_latency",
+    "closed_captions",
+    "trial",
+)
+# What a change is reported on (the inspector's "what it changed", the timeline).
+WATCHED = ("name", "status", "metadata", "settings", "media_ids", "disconnected_at", "deleted_at")
+
+Encoder = Literal["connected", "disconnected"] | None
+ENDED = ("idle", "disabled")  # a broadcast is over in these
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an observation did: `stale` when it was older than the row and changed nothing."""
+
+    stale: bool
+    changes: dict[str, list[Any]]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+STALE = Applied(stale=True, changes={})
+
+
+def settings_of(stream: LiveStream) -> dict[str, Any]:
+    kept: dict[str, Any] = {name: getattr(stream, name) for name in SETTINGS_FIELDS}
+    kept["playback_ids"] = [{"id": p.id, "access_policy": p.access_policy} for p in stream.playback_ids]
+    kept["simulcasts"] = [
+        {"id": s.simulcast_id, "url": s.url, "is_enabled": s.is_enabled} for s in stream.simulcasts
+    ]
+    return kept
+
+
+def search_text(name: str, stream_id: str, metadata: Mapping[str, str]) -> str:
+    return "\n".join([name, stream_id, *metadata.values()]).lower()
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _fields(row: MirroredStream | None) -> dict[str, Any]:
+    if row is None:
+        return dict.fromkeys(WATCHED)
+    return {name: getattr(row, name) for name in WATCHED}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        name: [_jsonable(before[name]), _jsonable(after[name])]
+        for name in WATCHED
+        if before[name] != after[name]
+    }
+
+
+def bump() -> None:
+    """Inside the caller's transaction: the mirror or the samples changed."""
+    if not WorkspaceVersion.objects.filter(id=1).update(version=F("version") + 1):
+        WorkspaceVersion.objects.get_or_create(id=1, defaults={"version": 1})
+
+
+def version() -> int:
+    return WorkspaceVersion.objects.filter(id=1).values_list("version", flat=True).first() or 0
+
+
+def observe(
+    stream: LiveStream,
+    observed_at: datetime,
+    *,
+    from_event: bool = False,
+    encoder: Encoder = None,
+    event_id: str = "",
+    event_type: str = "",
+) -> Applied:
+    """FastPix said at `observed_at` that the stream is as `stream` shows. Applied unless the row already
+    holds something newer. An event never brings back a deleted stream (a read that finds it again does)."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = MirroredStream.objects.select_for_update().filter(stream_id=stream.stream_id).first()
+        if row is not None and (row.observed_at > observed_at or (from_event and row.deleted_at is not None)):
+            return STALE
+        before = _fields(row)
+        if row is None:
+            row = MirroredStream(stream_id=stream.stream_id)
+        row.name = stream.name
+        row.status = stream.status
+        row.created_at = stream.created_at
+        row.metadata = dict(stream.metadata)
+        row.search_text = search_text(row.name, row.stream_id, row.metadata)
+        row.settings = settings_of(stream)
+        row.media_ids = list(stream.media_ids)
+        row.deleted_at = None
+        if stream.status == "active":
+            row.last_live_at = observed_at
+            if row.live_since is None:
+                row.live_since = observed_at
+        if stream.status in ENDED:
+            row.live_since = None
+            row.disconnected_at = None
+            row.viewers = None
+            row.viewers_at = None
+        elif encoder == "disconnected":
+            row.disconnected_at = row.disconnected_at or observed_at
+        elif encoder == "connected" or stream.status == "preparing":
+            row.disconnected_at = None
+        row.observed_at = observed_at
+        row.synced_at = now
+        if event_id:
+            row.last_event_id = event_id
+            row.last_event_type = event_type
+        row.save()
+        changes = _diff(before, _fields(row))
+        if changes:
+            bump()
+        return Applied(stale=False, changes=changes)
+
+
+def forget(
+    stream_id: str,
+    observed_at: datetime,
+    *,
+    from_event: bool = False,
+    event_id: str = "",
+    event_type: str = "",
+) -> Applied:
+    """FastPix said at `observed_at` that the stream is gone. The row stays as a tombstone."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = MirroredStream.objects.select_for_update().filter(stream_id=stream_id).first()
+        if row is None or row.observed_at > observed_at:
+            return STALE
+        if row.deleted_at is not None:
+            return Applied(stale=False, changes={})
+        before = _fields(row)
+        row.deleted_at = observed_at
+        row.status = "deleted"
+        row.live_since = row.disconnected_at = row.viewers = row.viewers_at = None
+        row.observed_at = observed_at
+        row.synced_at = now
+        if from_event:
+            row.last_event_id = event_id
+            row.last_event_type = event_type
+        row.save()
+        bump()
+        return Applied(stale=False, changes=_diff(before, _fields(row)))
+
+
+def record_viewers(counts: Mapping[str, int], at: datetime) -> int:
+    """The sampler's counts taken at `at`: one sample each, and the newest on the stream's row. Counts of
+    streams no longer live (an event landed meanwhile) are dropped. Returns how many were kept."""
+    if not counts:
+        return 0
+    with transaction.atomic():
+        live = set(
+            MirroredStream.objects.filter(
+                stream_id__in=list(counts), status="active", deleted_at=None
+            ).values_list("stream_id", flat=True)
+        )
+        kept = {stream_id: views for stream_id, views in counts.items() if stream_id in live}
+        ViewerSample.objects.bulk_create(
+            ViewerSample(stream_id=stream_id, at=at, views=views) for stream_id, views in kept.items()
+        )
+        for stream_id, views in kept.items():
+            MirroredStream.objects.filter(stream_id=stream_id).update(viewers=views, viewers_at=at)
+        if kept:
+            bump()
+        return len(kept)
+
+
+def live_streams(statuses: Iterable[str] = ("active",)) -> list[str]:
+    return list(
+        MirroredStream.objects.filter(status__in=list(statuses), deleted_at=None).values_list(
+            "stream_id", flat=True
+        )
+    )

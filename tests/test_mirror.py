@@ -1,0 +1,78 @@
+"""The mirror's one rule: what FastPix said later wins, whatever order it arrives in."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from streams.client import LiveStream
+from streams.models import MirroredStream, ViewerSample
+from streams.workspace import mirror
+from streams.workspace.signature import fastpix_signature, verify
+
+pytestmark = pytest.mark.django_db
+
+STREAM_ID = "a" * 32
+
+
+def stream(status: str = "idle", name: str = "Keynote", **extra: object) -> LiveStream:
+    return LiveStream(stream_id=STREAM_ID, status=status, metadata={"livestream_name": name}, **extra)  # type: ignore[arg-type]
+
+
+def test_the_contracts_signature_test_vector_passes() -> None:
+    secret = "ZmFzdHBpeC1lbXVsYXRvci10ZXN0LXNlY3JldC0zMmJ5dGVzISE="
+    body = b'{"type":"video.live_stream.active","id":"evt_1"}'
+    assert fastpix_signature(body, secret) == "zPQUa2TnJyDWoAkor8OGDABSU5VZ/NggqmxrpUNSRwE="
+    assert verify(body, "zPQUa2TnJyDWoAkor8OGDABSU5VZ/NggqmxrpUNSRwE=", secret)
+    assert not verify(body + b" ", "zPQUa2TnJyDWoAkor8OGDABSU5VZ/NggqmxrpUNSRwE=", secret)
+    assert not verify(body, None, secret)
+
+
+def test_an_older_observation_never_overwrites_a_newer_one() -> None:
+    now = timezone.now()
+    assert mirror.observe(stream("active"), now).changes["status"] == [None, "active"]
+    late = mirror.observe(stream("idle", name="Old name"), now - timedelta(seconds=3))
+    assert late.stale
+    row = MirroredStream.objects.get()
+    assert (row.status, row.name, row.live_since) == ("active", "Keynote", now)
+
+
+def test_an_event_never_brings_back_a_deleted_stream_but_a_read_does() -> None:
+    now = timezone.now()
+    mirror.observe(stream("idle"), now)
+    assert mirror.forget(STREAM_ID, now + timedelta(seconds=1)).changes["status"] == ["idle", "deleted"]
+    assert mirror.observe(stream("idle"), now + timedelta(seconds=2), from_event=True).stale
+    assert MirroredStream.objects.get().deleted_at is not None
+    assert not mirror.observe(stream("idle"), now + timedelta(seconds=3)).stale
+    assert MirroredStream.objects.get().deleted_at is None
+
+
+def test_every_change_bumps_the_workspace_version_and_a_repeat_does_not() -> None:
+    now = timezone.now()
+    start = mirror.version()
+    mirror.observe(stream("preparing"), now)
+    assert mirror.version() == start + 1
+    assert not mirror.observe(stream("preparing"), now + timedelta(seconds=1)).changed
+    assert mirror.version() == start + 1
+
+
+def test_a_disconnect_is_kept_until_the_encoder_returns_or_the_broadcast_ends() -> None:
+    now = timezone.now()
+    mirror.observe(stream("active"), now, encoder="connected")
+    mirror.observe(stream("active"), now + timedelta(seconds=1), encoder="disconnected")
+    assert MirroredStream.objects.get().disconnected_at == now + timedelta(seconds=1)
+    mirror.observe(stream("active"), now + timedelta(seconds=2), encoder="connected")
+    assert MirroredStream.objects.get().disconnected_at is None
+    mirror.observe(stream("idle"), now + timedelta(seconds=3))
+    assert MirroredStream.objects.get().live_since is None
+
+
+def test_viewer_counts_are_kept_only_for_streams_still_live() -> None:
+    now = timezone.now()
+    mirror.observe(stream("active"), now)
+    assert mirror.record_viewers({STREAM_ID: 12, "b" * 32: 3}, now) == 1
+    assert list(ViewerSample.objects.values_list("stream_id", "views")) == [(STREAM_ID, 12)]
+    assert MirroredStream.objects.get().viewers == 12
+    mirror.observe(stream("idle"), now + timedelta(seconds=1))
+    assert mirror.record_viewers({STREAM_ID: 14}, now + timedelta(seconds=2)) == 0
+    assert MirroredStream.objects.get().viewers is None
