@@ -24,6 +24,7 @@ class Console(models.Model):
             ("reveal_secrets", "Reveal stream keys and SRT secrets"),
             ("view_recordings", "View and play recordings"),
             ("view_audit_log", "View the audit log"),
+            ("inspect_events", "Inspect FastPix events and re-apply one"),
         ]
 
     def __str__(self) -> str:

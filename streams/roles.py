@@ -27,6 +27,7 @@ ADMIN = Role(
         "reveal_secrets",
         "view_recordings",
         "view_audit_log",
+        "inspect_events",
     ),
 )
 PRODUCER = Role(

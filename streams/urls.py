@@ -1,7 +1,7 @@
 from django.urls import path
 
 from streams import converters
-from streams.views import actions, audit, detail, recordings, streams
+from streams.views import actions, audit, detail, events, recordings, streams
 
 converters.register()
 
@@ -21,4 +21,8 @@ urlpatterns = [
     path("recordings/", recordings.recording_list, name="recording-list"),
     path("recordings/<media_id:media_id>/", recordings.recording_detail, name="recording-detail"),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("events/", events.event_list, name="event-list"),
+    path("events/reapply/", events.event_reapply, name="event-reapply"),
+    # FastPix's webhooks: the one view without login or CSRF (it checks the body's signature instead).
+    path("webhooks/fastpix/", events.fastpix_webhook, name="fastpix-webhook"),
 ]

@@ -1,4 +1,5 @@
-"""/healthz: is the console up, and does FastPix answer? No login; cached so probes stay cheap."""
+"""/healthz: is the console up, does FastPix answer, and how fresh is the console's memory? No login;
+FastPix's answer is cached so probes stay cheap, and the ages cost two small indexed queries."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
@@ -6,6 +7,7 @@ from django.views.decorators.cache import never_cache
 
 from streams.client import FastPixError, Unauthorized, get_client
 from streams.live import fresh
+from streams.workspace.freshness import freshness
 
 
 def _probe() -> str:
@@ -22,5 +24,6 @@ def _probe() -> str:
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     fastpix = fresh("healthz:fastpix", _probe, ttl=10).value
-    # The console itself is up whatever FastPix says: 200, with FastPix's state in the body.
-    return JsonResponse({"status": "ok", "fastpix": fastpix})
+    # The console itself is up whatever FastPix says: 200, with FastPix's state in the body. `ages`: seconds
+    # since the last webhook event, full reconcile, viewer sample and live refresh (null: never).
+    return JsonResponse({"status": "ok", "fastpix": fastpix, "ages": freshness().ages()})

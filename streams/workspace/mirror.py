@@ -178,6 +178,31 @@ def forget(
         return Applied(stale=False, changes=_diff(before, _fields(row)))
 
 
+def add_recording(stream_id: str, media_id: str) -> Applied:
+    """A `video.media.*` event named a recording of the stream: its id joins the row's `media_ids` if it
+    is not there yet. The row's `observed_at` stays: this is not a statement of the whole stream, and the
+    next read of the stream carries its recordings anyway. Nothing for a stream the mirror does not know
+    or knows as deleted (the reconciler brings it)."""
+    return _change_recordings(stream_id, media_id, add=True)
+
+
+def remove_recording(stream_id: str, media_id: str) -> Applied:
+    """A `video.media.deleted` event: the recording leaves the row's `media_ids`."""
+    return _change_recordings(stream_id, media_id, add=False)
+
+
+def _change_recordings(stream_id: str, media_id: str, *, add: bool) -> Applied:
+    with transaction.atomic():
+        row = MirroredStream.objects.select_for_update().filter(stream_id=stream_id, deleted_at=None).first()
+        if row is None or (media_id in row.media_ids) == add:
+            return Applied(stale=False, changes={})
+        before = _fields(row)
+        row.media_ids = [*row.media_ids, media_id] if add else [m for m in row.media_ids if m != media_id]
+        row.save(update_fields=["media_ids"])
+        bump()
+        return Applied(stale=False, changes=_diff(before, _fields(row)))
+
+
 def record_viewers(counts: Mapping[str, int], at: datetime) -> int:
     """The sampler's counts taken at `at`: one sample each, and the newest on the stream's row. Counts of
     streams no longer live (an event landed meanwhile) are dropped. Returns how many were kept."""
