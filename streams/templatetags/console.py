@@ -113,3 +113,22 @@ def stream_path(stream_id: str, tail: str = "") -> str:
     """`{{ stream_id|stream_path:"finish/" }}` → /streams/<id>/finish/: the URLconf is read once per
     process, not once per link (a list page has up to 250 of them)."""
     return _stream_path().format(stream_id) + tail
+
+
+@register.filter
+def ago(seconds: float | None) -> str:
+    """`{{ 3.4|ago }}` → "3 s ago": how long since the console's memory was last told something, in the
+    units that matter at that age ("just now", "3 s ago", "2 min ago", "5 h ago", "2 days ago")."""
+    if seconds is None:
+        return ""
+    whole = max(int(seconds), 0)
+    if whole < 1:
+        return "just now"
+    if whole < 60:
+        return f"{whole} s ago"
+    if whole < 3600:
+        return f"{whole // 60} min ago"
+    if whole < 86400:
+        return f"{whole // 3600} h ago"
+    days = whole // 86400
+    return f"{days} day{'' if days == 1 else 's'} ago"
