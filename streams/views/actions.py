@@ -6,6 +6,13 @@ entry, and nothing reaches FastPix), takes the action's in-flight row (streams/i
 click, tab or process gets the first one's result instead of sending it again), reads the stream, sends
 the mutation once, re-reads when the answer left the outcome unknown, writes the audit entry whatever
 happened, and answers with the page's status, viewers, buttons and banner all from that one read.
+
+When the console's memory is kept (the worker has walked FastPix's list) and holds the stream, there is
+no read first: the name and "is the action still needed" come from the mirror row, the mutation goes out
+at once, and one re-read afterwards gives the truthful answer (Finish: two FastPix calls). The mirror is
+never trusted to refuse: when it says the action has nothing to do, FastPix is asked before saying so,
+since the mirror may be a moment behind. Every read and re-read here is applied to the mirror, so every
+open page shows the outcome on its next poll.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -34,6 +42,7 @@ from streams.client import (
     InvalidState,
     LiveStream,
     NotFound,
+    PlaybackId,
     RateLimited,
     ServerError,
     Unauthorized,
@@ -42,10 +51,12 @@ from streams.client import (
     may_have_acted,
 )
 from streams.live import forget_stream, live_for, note_statuses, viewer_counts, views_of
-from streams.models import AuditEntry
+from streams.models import AuditEntry, MirroredStream
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
 from streams.views.streams import actions_allowed
+from streams.workspace import mirror
+from streams.workspace.freshness import freshness
 
 Outcome = AuditEntry.Outcome
 
@@ -101,16 +112,66 @@ class Result:
 # ---------------------------------------------------------------- helpers
 
 
+def _row(stream_id: str) -> MirroredStream | None:
+    return MirroredStream.objects.filter(stream_id=stream_id, deleted_at=None).first()
+
+
+def _from_mirror(stream_id: str) -> LiveStream | None:
+    """The stream as the console's memory holds it, when that memory is kept (the worker has walked
+    FastPix's list) and knows the stream; else None. Never a secret: the mirror keeps none."""
+    if not freshness().synced:
+        return None
+    row = _row(stream_id)
+    if row is None:
+        return None
+    kept = row.settings
+    fields = {name: kept[name] for name in mirror.SETTINGS_FIELDS if name in kept}
+    return LiveStream(
+        stream_id=row.stream_id,
+        status=row.status,
+        created_at=row.created_at,
+        metadata=dict(row.metadata),
+        media_ids=tuple(row.media_ids),
+        playback_ids=tuple(
+            PlaybackId(p["id"], p.get("access_policy", "public")) for p in kept.get("playback_ids", [])
+        ),
+        **fields,
+    )
+
+
+def _read(client: FastPixClient, stream_id: str) -> LiveStream:
+    """Read the stream (raises as the client does) and apply the read to the mirror."""
+    started = timezone.now()
+    try:
+        stream = client.get_stream(stream_id)
+    except NotFound:
+        mirror.forget(stream_id, started)
+        raise
+    mirror.observe(stream, started)
+    return stream
+
+
 def _views(stream: LiveStream | None) -> int | None:
-    """The approximate viewer count of an active stream (None when unknown or not live)."""
+    """The approximate viewer count of an active stream (None when unknown or not live): the sampler's
+    newest while it is sampling, else asked of FastPix."""
     if stream is None or not stream.is_active:
         return None
+    if freshness().sampling:
+        row = _row(stream.stream_id)
+        if row is not None and row.status == "active":
+            return row.viewers
     return views_of(viewer_counts([stream.stream_id])[stream.stream_id])
 
 
 def _live_for(stream: LiveStream) -> float | None:
     """How long the console has seen this broadcast live, when that is a minute or more."""
-    seconds = live_for(stream.stream_id) if stream.is_active else None
+    if not stream.is_active:
+        return None
+    seconds = live_for(stream.stream_id)
+    if seconds is None:
+        row = _row(stream.stream_id)
+        if row is not None and row.live_since is not None:
+            seconds = (timezone.now() - row.live_since).total_seconds()
     return seconds if seconds is not None and seconds >= 60 else None
 
 
@@ -144,7 +205,7 @@ def _reread(client: FastPixClient, stream_id: str) -> tuple[LiveStream | None, b
     """The stream as FastPix has it now, and whether it is gone. (None, False): it could not be read."""
     forget_stream(stream_id)
     try:
-        return client.get_stream(stream_id), False
+        return _read(client, stream_id), False
     except NotFound:
         return None, True
     except FastPixError:
@@ -203,8 +264,13 @@ def _render_confirm(request: HtmxHttpRequest, context: dict[str, Any], status: i
 
 def _confirm(request: HtmxHttpRequest, stream_id: str, spec: Action) -> HttpResponse:
     from_list = _from_list(request)
+    remembered = _from_mirror(stream_id)
+    if remembered is not None and policy.allows(remembered.status, spec.name):
+        # The memory's name and state: the POST is what asks FastPix, and it says what really happened.
+        return _render_confirm(request, _confirm_context(request, remembered, spec, from_list))
     try:
-        stream = get_client().get_stream(stream_id)
+        # Not known, or the memory says there is nothing to do: FastPix decides what the dialog says.
+        stream = _read(get_client(), stream_id)
     except NotFound:
         if request.htmx:
             context = {"gone": True, "spec": spec, "in_dialog": True, "back_url": reverse("stream-list")}
@@ -281,11 +347,15 @@ def _attempt(request: HtmxHttpRequest, stream_id: str, spec: Action) -> tuple[Re
     """Do the action once, holding its in-flight row: the result, and the response that says it."""
     from_list = _from_list(request)
     client = get_client()
-    stream: LiveStream | None = None
+    # Inside the lock, the memory first: when it holds the stream and says the action is needed, it gives
+    # the name for the audit entry and the typed-name check, and the mutation goes out without a read.
+    remembered = _from_mirror(stream_id)
+    if remembered is not None and policy.allows(remembered.status, spec.name):
+        return _decide(request, client, remembered, spec, from_list)
     try:
         # Read first, inside the lock: the audit entry keeps the name the stream had, delete checks the
         # typed name, and an action the stream no longer needs (another tab just did it) is not sent.
-        stream = client.get_stream(stream_id)
+        stream = _read(client, stream_id)
     except NotFound as exc:
         result = Result(
             Outcome.REFUSED, messages.ERROR, "This stream no longer exists.", None, gone=True,
@@ -301,21 +371,33 @@ def _attempt(request: HtmxHttpRequest, stream_id: str, spec: Action) -> tuple[Re
         message = f"Nothing was sent: the console could not read the stream first ({audit.message_of(exc)})."
         result = Result(Outcome.FAILED, messages.ERROR, text, None, fastpix_message=message)
     else:
-        if spec.name == "delete" and not _name_confirmed(request.POST.get("confirm", ""), stream):
-            return _mistyped_name(request, stream, spec, from_list)
-        if policy.allows(stream.status, spec.name):
-            result = _call(client, stream, spec)
-        else:
-            result = _not_needed(spec, stream)
+        return _decide(request, client, stream, spec, from_list)
+    audit.record(
+        request, spec.name, stream_id=stream_id, outcome=result.outcome, message=result.fastpix_message
+    )
+    return result, _respond(request, stream_id, spec, from_list, result)
+
+
+def _decide(
+    request: HtmxHttpRequest, client: FastPixClient, stream: LiveStream, spec: Action, from_list: bool
+) -> tuple[Result, HttpResponse]:
+    """With the stream known (read now, or held by the memory): check a delete's typed name, send the
+    action when the stream's state allows it, audit, and answer."""
+    if spec.name == "delete" and not _name_confirmed(request.POST.get("confirm", ""), stream):
+        return _mistyped_name(request, stream, spec, from_list)
+    if policy.allows(stream.status, spec.name):
+        result = _call(client, stream, spec)
+    else:
+        result = _not_needed(spec, stream)
     audit.record(
         request,
         spec.name,
-        stream_id=stream_id,
-        stream_name=stream.name if stream else "",
+        stream_id=stream.stream_id,
+        stream_name=stream.name,
         outcome=result.outcome,
         message=result.fastpix_message,
     )
-    return result, _respond(request, stream_id, spec, from_list, result)
+    return result, _respond(request, stream.stream_id, spec, from_list, result)
 
 
 def _mistyped_name(
@@ -384,6 +466,7 @@ def _call(client: FastPixClient, stream: LiveStream, spec: Action) -> Result:
 
     if spec.name == "delete":
         forget_stream(stream_id)
+        mirror.forget(stream_id, timezone.now())  # FastPix said it is gone: every open page says so next
         return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
     current, gone = _reread(client, stream_id)
     if gone:

@@ -1,4 +1,11 @@
-"""A stream's page: its detail, the page's live poll, and revealing ingest secrets."""
+"""A stream's page: its detail, the page's live poll, and revealing ingest secrets.
+
+The page asks FastPix once (the stream, authoritative) and applies that read to the mirror; everything
+else it shows comes from the console's memory: viewers from the sampler's newest count, the audience
+graph and the run-of-show (streams/workspace/history.py). Its poll reads only the database while the
+worker keeps the mirror current, and answers with just the poller when nothing changed since it last
+looked; without a mirror row or a working worker it falls back to one shared read of FastPix.
+"""
 
 from __future__ import annotations
 
@@ -17,23 +24,51 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from streams import audit
-from streams.client import FastPixError, LiveStream, get_client
+from streams.client import FastPixError, LiveStream, NotFound, get_client
 from streams.forms import RECONNECT_HINT
 from streams.live import fresh, note_statuses, remember_stream, viewer_counts, views_of, workspace_version
-from streams.models import AuditEntry
+from streams.models import AuditEntry, MirroredStream
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
 from streams.views.streams import _poll_delay, actions_allowed
+from streams.workspace import history, mirror
+from streams.workspace.freshness import freshness
 
 SECRET_FIELDS = {"stream_key": "Stream key", "srt_secret": "SRT secret"}
+
+
+STALE_NOTE = (
+    "Live data is stale: the console's worker has not sampled viewers lately, so this page asks FastPix "
+    "itself and the audience graph is not growing."
+)
+
+
+def _poll_url(stream_id: str, token: str = "") -> str:
+    url = reverse("stream-live", args=[stream_id])
+    return f"{url}?v={token}" if token else url
+
+
+def _memory_context(stream_id: str, row: MirroredStream | None) -> dict[str, Any]:
+    """The parts of the page that come from the console's memory: the audience and the run-of-show."""
+    seen = history.audience(row)
+    return {"audience": seen, "timeline": history.timeline(stream_id, seen), "show_memory": True}
 
 
 def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) -> dict[str, Any]:
     note_statuses([(stream.stream_id, stream.status)])
     remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
-    views = views_of(viewer_counts([stream.stream_id])[stream.stream_id]) if stream.is_active else None
+    # Taken before the memory is read: a change landing meanwhile makes the first poll render it.
+    token = history.poll_token(stream.stream_id)
+    row = MirroredStream.objects.filter(stream_id=stream.stream_id).first()
+    sampling = freshness().sampling
+    views = None
+    if stream.is_active:
+        if sampling and row is not None and row.status == "active":
+            views = row.viewers
+        else:
+            views = views_of(viewer_counts([stream.stream_id])[stream.stream_id])
     primary = stream.primary_playback_id
-    history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
+    audit_history = AuditEntry.objects.filter(stream_id=stream.stream_id)[:10]
     return {
         "stream": stream,
         "stream_id": stream.stream_id,
@@ -54,10 +89,12 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
         ),
         "rtmps_url": settings.FASTPIX_RTMPS_URL,
         "srt_url": f"srt://{settings.FASTPIX_SRT_HOST}?streamid={stream.stream_id}",
-        "poll_url": reverse("stream-live", args=[stream.stream_id]),
+        "poll_url": _poll_url(stream.stream_id, token),
         "poll_delay": _poll_delay(),
-        "history": history,
+        "history": audit_history,
+        "stale_note": STALE_NOTE if stream.is_active and not sampling else "",
         "reconnect_hint": RECONNECT_HINT,
+        **_memory_context(stream.stream_id, row),
         **extra,
     }
 
@@ -67,28 +104,80 @@ def _detail_context(request: HtmxHttpRequest, stream: LiveStream, **extra: Any) 
 @vary_on_headers("HX-Request")
 @fastpix_view
 def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
-    stream = get_client().get_stream(stream_id)
+    started = timezone.now()
+    try:
+        stream = get_client().get_stream(stream_id)
+    except NotFound:
+        mirror.forget(stream_id, started)
+        raise  # fastpix_view: the friendly 404
+    # The one FastPix read of the page, as of when it was asked: every open page sees it on its next poll.
+    mirror.observe(stream, started)
     return render(request, "streams/detail.html", _detail_context(request, stream))
+
+
+def _read_status(stream_id: str) -> str:
+    """One read of the stream for the fallback poll, applied to the mirror."""
+    started = timezone.now()
+    try:
+        stream = get_client().get_stream(stream_id)
+    except NotFound:
+        mirror.forget(stream_id, started)
+        raise
+    mirror.observe(stream, started)
+    return stream.status
+
+
+def _gone(request: HtmxHttpRequest) -> HttpResponse:
+    messages.error(request, "This stream no longer exists: it was deleted.")
+    response = render(request, "streams/detail.html#stream-gone", {})
+    return HttpResponseStopPolling(response.content)
 
 
 @require_GET
 @requires("view_streams")
 @never_cache
 def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
-    """The detail page's poll: status, viewers and the action buttons, all from one read of the stream
-    (shared for LIST_SHARE_SECONDS by everyone on the page, and never older than the console's own change)."""
+    """The detail page's poll. While the worker keeps the mirror current it reads only the database: the
+    poller carries the token it last saw (`?v=`), an unchanged token is answered with the poller alone,
+    and a changed one with status, viewers, buttons, banner, audience and run-of-show, morphed in place.
+    Without a mirror row or a working worker: one read of the stream shared by everyone on the page."""
+    sampling = freshness().sampling
+    token = history.poll_token(stream_id)  # before the memory is read: a change meanwhile shows next time
+    row = MirroredStream.objects.filter(stream_id=stream_id).first()
+    if row is None or not sampling:
+        return _live_from_fastpix(request, stream_id, sampling)
+    if row.deleted_at is not None:
+        return _gone(request)
+    poller = {"poll_url": _poll_url(stream_id, token), "poll_delay": _poll_delay()}
+    if request.GET.get("v") == token:
+        return render(request, "streams/detail.html#stream-poller", poller)
+    status = row.status
+    context: dict[str, Any] = {
+        "stream_id": stream_id,
+        "status": status,
+        "views": row.viewers if status == "active" else None,
+        "actions": actions_allowed(request, status),
+        "checked_at": timezone.now(),
+        "stale_note": "",
+        **_memory_context(stream_id, row),
+        **poller,
+    }
+    return render(request, "streams/detail.html#live-update", context)
+
+
+def _live_from_fastpix(request: HtmxHttpRequest, stream_id: str, sampling: bool) -> HttpResponse:
+    """The poll without the console's memory: the status from one read of the stream (shared for
+    LIST_SHARE_SECONDS by everyone on the page, and never older than the console's own change)."""
     reading = fresh(
         f"status:{workspace_version()}:{stream_id}",
-        lambda: get_client().get_stream(stream_id).status,
+        lambda: _read_status(stream_id),
         ttl=float(settings.LIST_SHARE_SECONDS),
     )
     if not reading.failed and reading.value is None:
-        messages.error(request, "This stream no longer exists: it was deleted.")
-        response = render(request, "streams/detail.html#stream-gone", {})
-        return HttpResponseStopPolling(response.content)
+        return _gone(request)
     context: dict[str, Any] = {
         "stream_id": stream_id,
-        "poll_url": reverse("stream-live", args=[stream_id]),
+        "poll_url": _poll_url(stream_id),
         "checked_at": timezone.now(),
     }
     if reading.error is not None:
@@ -107,6 +196,8 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         views=views,
         actions=actions_allowed(request, status),
         poll_delay=_poll_delay(failed),
+        stale_note=STALE_NOTE if status == "active" and not sampling else "",
+        **_memory_context(stream_id, MirroredStream.objects.filter(stream_id=stream_id).first()),
     )
     return render(request, "streams/detail.html#live-update", context)
 

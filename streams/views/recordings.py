@@ -5,7 +5,8 @@ FastPix records each broadcast session as a media asset (contract §4.4): a stre
 (§6.1, A17). Live clips come a page at a time from `GET /on-demand/{streamId}/live-clips` (§3.13).
 
 One `get_media` call per recording, made side by side on the FastPix pool. A call that fails costs only its own
-row, which then says so and offers a retry; the rest of the page works.
+row, which then says so and offers a retry; the rest of the page works. Each recording also shows its
+broadcast's peak audience, from the console's viewer samples (streams/workspace/history.py says which).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from streams.client import (
 from streams.live import recent_stream, submit
 from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires
 from streams.views.streams import PAGE_SIZES
+from streams.workspace import history
 
 T = TypeVar("T")
 
@@ -58,6 +60,7 @@ class Row:
     media: Media | None = None
     problem: str = ""  # set when `media` is None
     gone: bool = False  # FastPix answered 404: retrying cannot help
+    peak: history.Peak | None = None  # a recording's broadcast's highest viewer sample (clips: None)
 
     @property
     def unavailable(self) -> bool:
@@ -141,7 +144,8 @@ def _row_problem(exc: FastPixError) -> str:
 
 def _collect(media_id: str, future: Future[Media]) -> Row:
     try:
-        return Row(media_id, future.result())
+        media = future.result()
+        return Row(media_id, media, peak=history.recording_peak(media))
     except NotFound:
         return Row(media_id, problem="FastPix no longer has this recording.", gone=True)
     except FastPixError as exc:
@@ -300,7 +304,7 @@ def stream_clips(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
 
 def _player_context(media: Media) -> dict[str, Any]:
     primary = media.primary_playback_id
-    row = Row(media.id, media)
+    row = Row(media.id, media, peak=history.recording_peak(media))
     private = primary is not None and primary.access_policy != "public"
     playable = row.playable
     return {
