@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +17,11 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
+from streams.client import get_client
 from streams.models import MirroredStream, ReceivedEvent
 from streams.workspace import intake, mirror
 from streams.workspace.signature import fastpix_signature
+from tests.consoles import console_env, running_consoles
 
 pytestmark = pytest.mark.django_db
 
@@ -550,3 +553,117 @@ def test_no_secret_of_a_real_payload_reaches_the_database_the_inspector_or_the_l
         assert secret not in page
         assert secret not in caplog.text
     assert row_of(stream).status == "idle"
+
+
+# ------------------------------------------------------------------- end to end: the emulator sends them
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_emulators_signed_webhooks_keep_the_mirror_true_through_a_broadcast(
+    emulator: Any, live_server: Any
+) -> None:
+    """FastPix (the emulator) → signed webhooks over HTTP → the console's mirror, with a duplicate and a
+    reordering on the way."""
+    emulator.set_webhooks(f"{live_server.url}{URL}", SECRET, retry_base_seconds=0.05)
+    fastpix = get_client()
+    try:
+        created = fastpix.create_stream(metadata={"livestream_name": "Opening night"})
+        sid = created.stream_id
+
+        def settled() -> MirroredStream:
+            emulator.wait_for_webhooks(timeout=10)
+            return MirroredStream.objects.get(stream_id=sid)
+
+        assert settled().status == "idle"
+        assert settled().name == "Opening night"
+
+        emulator.connect(sid)
+        assert settled().status == "preparing"
+        emulator.go_live(sid)
+        live = settled()
+        assert live.status == "active"
+        assert live.live_since is not None
+        emulator.disconnect(sid)
+        assert settled().disconnected_at is not None
+        emulator.connect(sid)  # back within the reconnect window
+        assert settled().disconnected_at is None
+
+        # FastPix delivers the next update twice: applied once, recorded as a duplicate.
+        emulator.webhook_chaos("duplicate", times=1, type_regex=r"\.updated$")
+        version = mirror.version()
+        fastpix.update_stream(sid, metadata={"livestream_name": "Opening night, part 2"}, reconnect_window=60)
+        assert settled().name == "Opening night, part 2"
+        updates = ReceivedEvent.objects.filter(stream_id=sid, event_type="video.live_stream.updated")
+        assert sorted(updates.values_list("verdict", flat=True)) == ["applied", "duplicate"]
+        assert len(set(updates.values_list("event_id", flat=True))) == 1
+        assert mirror.version() == version + 1
+
+        fastpix.finish_stream(sid)
+        finished = settled()
+        assert finished.status == "idle"
+        assert finished.live_since is None
+        assert len(finished.media_ids) == 1
+
+        # The next broadcast's events are held, then delivered newest first: the oldest arrive last and
+        # change nothing, so the stream ends up live, as FastPix says.
+        emulator.webhook_chaos("hold", times=4, type_regex=r"^video\.live_stream\.")
+        emulator.connect(sid)
+        emulator.go_live(sid)
+        assert emulator.release_held() == 4
+        relived = settled()
+        assert relived.status == "active"
+        arrivals = list(
+            ReceivedEvent.objects.filter(stream_id=sid, event_type__startswith="video.live_stream.")
+            .order_by("-id")[:4]
+            .values_list("event_type", "verdict")
+        )
+        assert arrivals == [  # newest first: the order they arrived in was the reverse of this
+            ("video.live_stream.connected", "out_of_order"),
+            ("video.live_stream.preparing", "out_of_order"),
+            ("video.live_stream.active", "out_of_order"),
+            ("video.live_stream.recording", "applied"),
+        ]
+        assert relived.last_event_type == "video.live_stream.recording"
+
+        delivered = emulator.webhook_deliveries()
+        assert delivered
+        assert {entry["status"] for entry in delivered} == {200}
+        assert not ReceivedEvent.objects.exclude(signature="valid").exists()
+        assert (
+            MirroredStream.objects.get(stream_id=sid).status == emulator.stream_state(sid)["stream"]["status"]
+        )
+    finally:
+        emulator.clear_webhooks()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_takes_a_chunked_delivery_and_caps_an_endless_one(
+    emulator_server: Any, emulator: Any
+) -> None:
+    """Behind gunicorn a chunked body comes without a Content-Length: it is still read (and signed), and
+    one that goes on past 1 MB is refused after reading at most the limit + 1."""
+    stream = emulator.create_stream(status="idle")
+    raw = body_of(event("video.live_stream.updated", stream))
+    env = console_env(emulator_server, FASTPIX_WEBHOOK_SECRET=SECRET)
+
+    def chunks(data: bytes, size: int = 100) -> Iterator[bytes]:
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+
+    def endless() -> Iterator[bytes]:  # 8 MB: far past the limit, but finite should the server read on
+        for _ in range(128):
+            yield b" " * 65_536
+
+    with running_consoles(env, count=1) as (base,), httpx.Client(base_url=base, timeout=30) as http:
+        signature = {"FastPix-Signature": fastpix_signature(raw, SECRET)}
+        taken = http.post(URL, content=chunks(raw), headers=signature)
+        refused = http.post(URL, content=endless(), headers=signature)
+
+    assert taken.status_code == 200, taken.text
+    assert taken.json() == {"verdict": "applied"}
+    assert refused.status_code == 413
+    assert row_of(stream).status == "idle"
+    assert list(ReceivedEvent.objects.order_by("id").values_list("verdict", "size")) == [
+        ("applied", len(raw)),
+        ("too_large", intake.MAX_BODY_BYTES + 1),
+    ]
