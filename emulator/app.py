@@ -1,7 +1,7 @@
 """The ASGI app: `/v1` (FastPix-compatible) and `/_emulator` (control), JSON everywhere.
 
-Every `/v1` request passes the gateway: fixed latency, injected faults, HTTP Basic auth (401/403), the
-request log. Every error — including unknown routes, wrong methods and malformed bodies — is the vendor
+Every `/v1` request passes the gateway: fixed latency, injected faults, HTTP Basic auth (401/403), the rate
+limit (429), the request log. Every error — including unknown routes, wrong methods and malformed bodies — is the vendor
 envelope with `Content-Type: application/json`, or SDK 1.2.0 loses its typed errors (contract §1.4, A26).
 """
 
@@ -29,6 +29,7 @@ from emulator.faults import Fault
 from emulator.runtime import DEFAULT_SECRET, DEFAULT_TOKEN_ID, Emulator
 from emulator.simulation import Simulation
 from emulator.state import iso
+from emulator.webhooks import Target
 
 log = logging.getLogger("emulator")
 
@@ -108,6 +109,11 @@ class Gateway:
         if scope["method"] in MUTATING_METHODS and not credential.can_write:
             await error_response(ApiError.of(403, errors.FORBIDDEN))(scope, receive, send)  # A20
             return
+        retry_after = self.emu.over_rate_limit(credential)
+        if retry_after is not None:
+            error = ApiError.of(429, errors.TOO_MANY_REQUESTS, {"Retry-After": str(retry_after)})  # §1.7
+            await error_response(error)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     async def _fail(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
@@ -163,6 +169,9 @@ def create_app(
     simulate: bool = False,
     processing_seconds: float = 0.0,
     rng_seed: int | None = None,
+    live: int | None = None,
+    rate_limit: float = 0.0,
+    webhook: Target | None = None,
 ) -> Starlette:
     emu = Emulator(
         token_id=token_id,
@@ -172,6 +181,9 @@ def create_app(
         simulate=simulate,
         processing_seconds=processing_seconds,
         rng_seed=rng_seed,
+        live=live,
+        rate_limit=rate_limit,
+        webhook=webhook,
     )
     simulation = Simulation(emu.state, rng=random.Random(f"sim-{rng_seed}") if rng_seed is not None else None)
 
@@ -183,6 +195,7 @@ def create_app(
             yield
         finally:
             await simulation.stop()
+            emu.webhooks.close()
 
     # No slash redirects: a redirect is not a JSON answer, and the vendor API has none.
     v1 = Router(api.routes(emu), redirect_slashes=False)

@@ -1,7 +1,8 @@
 """The emulator-only control API under `/_emulator` (contract §8): no auth, JSON in and out.
 
-It lets tests put the workspace into any state (including ones only an encoder could cause), inject faults
-and read the request log. Nothing here is FastPix; /v1 objects stay vendor-exact.
+It lets tests put the workspace into any state (including ones only an encoder could cause), inject faults,
+read the request log, point webhooks somewhere and make their delivery misbehave. Nothing here is FastPix;
+/v1 objects stay vendor-exact.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ from emulator.validation import (
     check_choice,
     check_metadata,
     check_reconnect_window,
+)
+from emulator.webhooks import (
+    CHAOS_ACTIONS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_BASE_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    Target,
+    is_signing_secret,
 )
 
 
@@ -130,7 +139,7 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
         body = await json_body(request)
         seed = _integer(body, "seed", 0) or 0
         await simulation.stop()
-        emu.reset(seed=seed, rng_seed=_integer(body, "rng_seed", None))
+        emu.reset(seed=seed, rng_seed=_integer(body, "rng_seed", None), live=_integer(body, "live", None))
         sync_simulation()
         return JSONResponse({"ok": True, **state.counts()})
 
@@ -150,7 +159,15 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
         expire = request.query_params.get("expire", "false").lower()
         if expire not in ("true", "false"):
             raise ControlError(400, "expire must be true or false")
-        return JSONResponse(state.disconnect(request.path_params["streamId"], expire=expire == "true"))
+        # `ago`: the encoder dropped that many seconds ago, so a reconnect window can run out soon.
+        try:
+            ago = float(request.query_params.get("ago", "0"))
+        except ValueError:
+            ago = -1.0
+        if not 0 <= ago < 86400:
+            raise ControlError(400, "ago must be a number of seconds >= 0")
+        stream_id = request.path_params["streamId"]
+        return JSONResponse(state.disconnect(stream_id, expire=expire == "true", ago=ago))
 
     async def viewers(request: Request) -> Response:
         views = _integer(await json_body(request), "views", None)
@@ -269,6 +286,7 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
                     latency_ms=_number(body, "latency_ms", current.latency_ms),
                     simulate=_flag(body, "simulate", current.simulate),
                     processing_seconds=_number(body, "processing_seconds", current.processing_seconds),
+                    rate_limit=_number(body, "rate_limit", current.rate_limit),
                 )
             )
             if emu.settings.simulate:
@@ -276,13 +294,14 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
             else:
                 await simulation.stop()
         current = emu.settings
-        return JSONResponse(
-            {
-                "latency_ms": current.latency_ms,
-                "simulate": current.simulate,
-                "processing_seconds": current.processing_seconds,
-            }
-        )
+        answer: dict[str, Any] = {
+            "latency_ms": current.latency_ms,
+            "simulate": current.simulate,
+            "processing_seconds": current.processing_seconds,
+        }
+        if current.rate_limit > 0:  # shown while a limit is on (the answer without one predates it)
+            answer["rate_limit"] = current.rate_limit
+        return JSONResponse(answer)
 
     async def add_credentials(request: Request) -> Response:
         body = await json_body(request)
@@ -292,6 +311,44 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
         token_id = _text(body, "tokenId")
         emu.add_credential(token_id, _text(body, "secret"), frozenset(permissions))
         return JSONResponse({"tokenId": token_id, "permissions": sorted(permissions)}, status_code=201)
+
+    async def webhooks(request: Request) -> Response:
+        if request.method == "POST":
+            emu.webhooks.configure(_webhook_target(await json_body(request)))
+        elif request.method == "DELETE":
+            emu.webhooks.clear()
+        return JSONResponse(emu.webhooks.status())
+
+    async def webhook_deliveries(request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"cleared": emu.webhooks.clear_deliveries()})
+        return JSONResponse({"data": emu.webhooks.deliveries()})
+
+    async def webhook_chaos(request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"cleared": emu.webhooks.clear_chaos()})
+        body = await json_body(request)
+        action = body.get("action")
+        if action not in CHAOS_ACTIONS:
+            raise ControlError(400, f"action must be one of {list(CHAOS_ACTIONS)}")
+        type_regex = body.get("type_regex")
+        if type_regex is not None:
+            if not isinstance(type_regex, str):
+                raise ControlError(400, "type_regex must be a string or null")
+            try:
+                re.compile(type_regex)
+            except re.error:
+                raise ControlError(400, "type_regex is not a valid regular expression") from None
+        rule = emu.webhooks.add_chaos(
+            action,
+            times=_integer(body, "times", 1, minimum=1) or 1,
+            type_regex=type_regex or None,
+            delay_ms=_number(body, "delay_ms", 0.0),
+        )
+        return JSONResponse(rule.to_json(), status_code=201)
+
+    async def webhook_release(request: Request) -> Response:
+        return JSONResponse({"released": emu.webhooks.release()})
 
     stream = "/streams/{streamId}"
     return [
@@ -310,4 +367,25 @@ def routes(emu: Emulator, simulation: Simulation) -> list[BaseRoute]:
         route("/requests", GET=list_requests, DELETE=clear_requests),
         route("/settings", GET=settings, POST=settings),
         route("/credentials", POST=add_credentials),
+        route("/webhooks", GET=webhooks, POST=webhooks, DELETE=webhooks),
+        route("/webhooks/deliveries", GET=webhook_deliveries, DELETE=webhook_deliveries),
+        route("/webhooks/chaos", POST=webhook_chaos, DELETE=webhook_chaos),
+        route("/webhooks/release", POST=webhook_release),
     ]
+
+
+def _webhook_target(body: dict[str, Any]) -> Target:
+    """Body of `POST /_emulator/webhooks`: where to deliver, the signing secret, the retry policy."""
+    url = _text(body, "url")
+    if not url.startswith(("http://", "https://")):
+        raise ControlError(400, "url must be an http:// or https:// URL")
+    secret = _text(body, "signing_secret_b64")
+    if not is_signing_secret(secret):
+        raise ControlError(400, "signing_secret_b64 must be non-empty Base64")
+    return Target(
+        url=url,
+        signing_secret_b64=secret,
+        max_attempts=_integer(body, "max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1) or DEFAULT_MAX_ATTEMPTS,
+        retry_base_seconds=_number(body, "retry_base_seconds", DEFAULT_RETRY_BASE_SECONDS),
+        timeout_seconds=_number(body, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=0.001),
+    )

@@ -1,4 +1,5 @@
-"""What one emulator instance owns: state, settings, credentials, faults and the request log."""
+"""What one emulator instance owns: state, settings, credentials, faults, the request log, the rate limiter
+and the webhook deliveries."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import random
 from dataclasses import dataclass, replace
 
 from emulator.faults import FaultBook, RequestLog
+from emulator.ratelimit import RateLimiter
 from emulator.seed import seed_workspace
 from emulator.state import Clock, State, utc_now
+from emulator.webhooks import Target, Webhooks
 
 # Well-known demo credentials of a local emulator, not secrets.
 DEFAULT_TOKEN_ID = "demo-token-id"  # noqa: S105
@@ -23,10 +26,12 @@ class Settings:
     latency_ms: float = 0.0
     simulate: bool = False
     processing_seconds: float = 0.0
+    rate_limit: float = 0.0  # /v1 requests per second per token id; 0: no limit
 
 
 @dataclass(frozen=True)
 class Credential:
+    token_id: str
     secret: str
     permissions: frozenset[str]
 
@@ -47,39 +52,56 @@ class Emulator:
         processing_seconds: float = 0.0,
         rng_seed: int | None = None,
         clock: Clock = utc_now,
+        live: int | None = None,
+        rate_limit: float = 0.0,
+        webhook: Target | None = None,
     ) -> None:
         self._initial = Settings(
-            latency_ms=latency_ms, simulate=simulate, processing_seconds=processing_seconds
+            latency_ms=latency_ms,
+            simulate=simulate,
+            processing_seconds=processing_seconds,
+            rate_limit=rate_limit,
         )
-        self._initial_credentials = {token_id: Credential(secret, frozenset(PERMISSIONS))}
+        self._initial_credentials = {token_id: Credential(token_id, secret, frozenset(PERMISSIONS))}
         self.rng_seed = rng_seed
         self.settings = replace(self._initial)
         self.credentials = dict(self._initial_credentials)
         self.state = State(clock=clock, rng_seed=rng_seed, processing_seconds=processing_seconds)
         self.faults = FaultBook()
         self.requests = RequestLog()
-        self.reset(seed=seed)
+        self.rate_limiter = RateLimiter()
+        self.webhooks = Webhooks(settle=self.state.settle, initial=webhook)
+        self.state.webhooks = self.webhooks
+        self.reset(seed=seed, live=live)
 
-    def reset(self, *, seed: int = 0, rng_seed: int | None = None) -> None:
-        """Back to the configuration the emulator started with, optionally seeded with `seed` streams."""
+    def reset(self, *, seed: int = 0, rng_seed: int | None = None, live: int | None = None) -> None:
+        """Back to the configuration the emulator started with, optionally seeded with `seed` streams
+        (`live` of them active, when given). Seeding happens with webhooks off: it emits no events."""
         if rng_seed is not None:
             self.rng_seed = rng_seed
+        self.webhooks.clear()
         self.settings = replace(self._initial)
         self.credentials = dict(self._initial_credentials)
         self.faults.clear()
         self.requests.clear()
+        self.rate_limiter.clear()
         self.state.clear(rng_seed=self.rng_seed)
         self.state.processing_seconds = self.settings.processing_seconds
         if seed > 0:
             rng = random.Random(f"seed-{self.rng_seed}") if self.rng_seed is not None else random.Random()
-            seed_workspace(self.state, seed, rng)
+            seed_workspace(self.state, seed, rng, live=live)
+        self.webhooks.reset()  # the start-up target again (the CLI flags), after seeding
 
     def apply(self, settings: Settings) -> None:
         self.settings = settings
         self.state.processing_seconds = settings.processing_seconds
 
     def add_credential(self, token_id: str, secret: str, permissions: frozenset[str]) -> None:
-        self.credentials[token_id] = Credential(secret, permissions)
+        self.credentials[token_id] = Credential(token_id, secret, permissions)
+
+    def over_rate_limit(self, credential: Credential) -> int | None:
+        """Seconds to wait (for `Retry-After`) when this token has used up its requests, else None."""
+        return self.rate_limiter.take(credential.token_id, self.settings.rate_limit)
 
     def authenticate(self, authorization: bytes | None) -> Credential | None:
         """HTTP Basic, username = Access Token ID, password = Secret Key (contract §1.2)."""

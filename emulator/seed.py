@@ -56,11 +56,12 @@ SIMULCAST_TARGETS = (
 )
 
 
-def _statuses(count: int, rng: random.Random) -> list[StreamStatus]:
-    """About 1 in 6 active, 1 in 12 preparing, 1 in 8 disabled; the rest idle."""
-    active = max(1, round(count / 6))
-    preparing = round(count / 12)
-    disabled = round(count / 8)
+def _statuses(count: int, rng: random.Random, live: int | None = None) -> list[StreamStatus]:
+    """About 1 in 6 active, 1 in 12 preparing, 1 in 8 disabled; the rest idle. With `live`: exactly that
+    many active and none preparing (a scale workspace: "10,000 streams, 500 live")."""
+    active = max(1, round(count / 6)) if live is None else min(live, count)
+    preparing = round(count / 12) if live is None else 0
+    disabled = min(round(count / 8), count - active - preparing)
     idle = max(0, count - active - preparing - disabled)
     counts: dict[StreamStatus, int] = {
         "active": active,
@@ -91,11 +92,11 @@ def _metadata(index: int, rng: random.Random) -> dict[str, str]:
     return metadata
 
 
-def seed_workspace(state: State, count: int, rng: random.Random) -> None:
+def seed_workspace(state: State, count: int, rng: random.Random, *, live: int | None = None) -> None:
     if count <= 0:
         return
     now = state.now()
-    statuses = _statuses(count, rng)
+    statuses = _statuses(count, rng, live)
     # A few trial streams, never live ones (a live trial stream is cut off after five minutes).
     not_live = [i for i, status in enumerate(statuses) if status in ("idle", "disabled")]
     trials = set(rng.sample(not_live, k=min(len(not_live), max(1, count // 15))))
@@ -140,8 +141,8 @@ def seed_workspace(state: State, count: int, rng: random.Random) -> None:
                 created_at=now - timedelta(hours=ages[index] * (past + 1) / 4),
             )
     # Live clips from the streams on air and a couple of recorded ones.
-    live = [i for i, status in enumerate(statuses) if status == "active"]
-    for index in (live[:3] + recorded[:2])[:4]:
+    on_air = [i for i, status in enumerate(statuses) if status == "active"]
+    for index in (on_air[:3] + recorded[:2])[:4]:
         for _ in range(rng.randint(1, 4)):
             state.add_media(
                 ids[index],

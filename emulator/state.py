@@ -2,11 +2,19 @@
 
 Every public method takes one `threading.Lock`, so concurrent requests (and the simulation) see consistent
 state. Time-driven rules — a reconnect window running out, `maxDuration`, a recording finishing processing —
-are applied lazily at the start of every call ("settling"), so they hold with or without the simulation.
+are applied lazily at the start of every call ("settling"), so they hold with or without the simulation;
+while webhooks are configured, their ticker settles every 0.2 s too, so those transitions send their events
+on time. Settling scans the encoder sessions only when something can be due (`_next_due`), so a call on a
+workspace of 10,000 streams with 500 live costs the same as on an empty one.
+
+Every transition queues its webhook events (contract §5.1) under the lock, in the order they happen, with
+`data` as the API shows the object at that moment. Queueing is all that happens here: delivery is
+`emulator.webhooks`' thread. Seeding happens before webhooks are configured, so it emits nothing.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import threading
@@ -26,6 +34,7 @@ from emulator.validation import (
     UpdateSimulcast,
     UpdateStream,
 )
+from emulator.webhooks import Event, Webhooks
 
 StreamStatus = Literal["idle", "preparing", "active", "disabled"]
 STREAM_STATUSES: tuple[StreamStatus, ...] = ("idle", "preparing", "active", "disabled")
@@ -45,6 +54,9 @@ TRIAL_MAX_SECONDS = 300  # "The duration of trial streams is five minutes" (spec
 DEFAULT_MAX_DURATION = 28800  # A22
 WORKSPACE_ID = "6dc2b4e0-0615-42fd-a580-1f4aad932dfe"  # one emulated workspace; the spec's example id
 _RESOLUTION_SIZES = {"1080p": (1920, 1080), "720p": (1280, 720), "480p": (854, 480)}
+_MEDIA_EVENTS = {"Ready": "ready", "Failed": "failed"}  # any other status change: video.media.updated
+_NEVER = datetime.max.replace(tzinfo=UTC)
+_AT_ONCE = datetime.min.replace(tzinfo=UTC)
 
 Clock = Callable[[], datetime]
 
@@ -264,8 +276,14 @@ class State:
         self._rng = random.Random(rng_seed)
         self._seq = 0
         self._streams: dict[str, Stream] = {}
+        # (createdAt, seq, streamId), ascending: a list page is a slice, never a sort of the workspace.
+        self._index: list[tuple[datetime, int, str]] = []
         self._media: dict[str, Media] = {}
         self._sessions: set[str] = set()  # streams with an encoder session to watch while settling
+        self._processing: set[str] = set()  # media that turn Ready at their `ready_at`
+        self._next_due = _AT_ONCE  # nothing time-driven can happen before this moment
+        self._last_event_at = _AT_ONCE
+        self.webhooks: Webhooks | None = None  # set by the Emulator; None: no events at all
 
     # ----------------------------------------------------------------------------------------- plumbing
 
@@ -274,8 +292,11 @@ class State:
             self._rng = random.Random(rng_seed)
             self._seq = 0
             self._streams.clear()
+            self._index.clear()
             self._media.clear()
             self._sessions.clear()
+            self._processing.clear()
+            self._next_due = _AT_ONCE
 
     def now(self) -> datetime:
         return self._clock()
@@ -296,8 +317,20 @@ class State:
             raise ApiError.of(404, missing)
         return stream
 
+    def settle(self) -> None:
+        """Apply whatever time-driven transition is due now (the webhook ticker calls this)."""
+        with self._lock:
+            self._settle(self.now())
+
+    def _rescan(self) -> None:
+        """A session or a processing recording changed: the next settle looks at all of them again."""
+        self._next_due = _AT_ONCE
+
     def _settle(self, now: datetime) -> None:
         """Apply every time-driven transition that is due (contract §4.2)."""
+        if now < self._next_due:
+            return
+        next_due = _NEVER
         for stream_id in list(self._sessions):
             stream = self._streams[stream_id]
             if stream.disconnected_at is not None:
@@ -306,35 +339,124 @@ class State:
                     # The encoder did not come back within reconnectWindow: the session ended when it left.
                     self._end_session(stream, ended_at=stream.disconnected_at, now=now)
                     continue
+                next_due = min(next_due, deadline)
             limit = TRIAL_MAX_SECONDS if stream.trial else stream.max_duration
             if stream.status == "active" and stream.active_since is not None and limit > 0:
                 cutoff = stream.active_since + timedelta(seconds=limit)
                 if now >= cutoff:
                     # maxDuration reached → idle; a trial stream is "turned off" (spec:L9559, L9578).
+                    trial = stream.trial
                     self._end_session(
-                        stream, ended_at=cutoff, now=now, to_status="disabled" if stream.trial else "idle"
+                        stream,
+                        ended_at=cutoff,
+                        now=now,
+                        to_status="disabled" if trial else "idle",
+                        event="disabled" if trial else "idle",
                     )
+                    continue
+                next_due = min(next_due, cutoff)
+        for media_id in list(self._processing):
+            media = self._media[media_id]
+            self._settle_media(media, now)
+            if media.ready_at is not None:
+                next_due = min(next_due, media.ready_at)
+        self._next_due = next_due
 
     def _settle_media(self, media: Media, now: datetime) -> None:
         if media.status == "Processing" and media.ready_at is not None and now >= media.ready_at:
             media.status = "Ready"
             media.updated_at = media.ready_at
             media.ready_at = None
+            self._processing.discard(media.id)
+            self._emit_media("ready", media, now)
+
+    # ------------------------------------------------------------------------------ events (§5)
+
+    def _emitting(self) -> bool:
+        return self.webhooks is not None and self.webhooks.enabled
+
+    def _event_time(self, now: datetime) -> str:
+        """`now`, but strictly after the previous event's time: one call's events keep their order."""
+        moment = max(now, self._last_event_at + timedelta(microseconds=1))
+        self._last_event_at = moment
+        return iso(moment)
+
+    def _emit(
+        self,
+        name: str,
+        kind: Literal["live", "media"],
+        object_id: str,
+        stream_id: str,
+        status: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        assert self.webhooks is not None
+        self.webhooks.emit(
+            Event(
+                type=name,
+                object_type=kind,
+                object_id=object_id,
+                stream_id=stream_id,
+                status=status,
+                data=data,
+                created_at=self._event_time(now),
+                workspace_id=WORKSPACE_ID,
+            )
+        )
+
+    def _emit_stream(self, name: str, stream: Stream, now: datetime) -> None:
+        """`video.live_stream.<name>`, `data` exactly as GET /live/streams/{id} shows the stream now."""
+        if self._emitting():
+            data = stream.to_json(with_children=True)
+            sid = stream.stream_id
+            self._emit(f"video.live_stream.{name}", "live", sid, sid, stream.status, data, now)
+
+    def _emit_simulcast(self, name: str, stream: Stream, simulcast: Simulcast, now: datetime) -> None:
+        """`data` is the Simulcast plus its `streamId` (contract §5.2)."""
+        if self._emitting():
+            data = {**simulcast.to_json(), "streamId": stream.stream_id}
+            sid = stream.stream_id
+            self._emit(
+                f"video.live_stream.simulcast_target.{name}", "live", sid, sid, stream.status, data, now
+            )
+
+    def _emit_media(self, name: str, media: Media, now: datetime) -> None:
+        """`video.media.<name>`, `data` exactly as GET /on-demand/{id} shows the media now."""
+        if self._emitting():
+            data = media.to_json()
+            self._emit(f"video.media.{name}", "media", media.id, media.stream_id, media.status, data, now)
 
     def _end_session(
-        self, stream: Stream, *, ended_at: datetime, now: datetime, to_status: StreamStatus = "idle"
+        self,
+        stream: Stream,
+        *,
+        ended_at: datetime,
+        now: datetime,
+        to_status: StreamStatus = "idle",
+        event: str = "idle",
     ) -> None:
-        """A broadcast session ends: one recording per session when recording is on (contract §4.4)."""
+        """A broadcast session ends: one recording per session when recording is on (contract §4.4).
+
+        Events: the stream's `event` (it carries the new mediaId), then `video.media.created`, then
+        `video.media.ready` at once when recordings need no processing time."""
+        recording = None
         if stream.status == "active" and stream.active_since is not None and stream.enable_recording:
             seconds = (ended_at - stream.active_since).total_seconds()
             ready_at = now + timedelta(seconds=self.processing_seconds)
-            self._new_media(stream, "recording", seconds, now, status="Processing", ready_at=ready_at)
+            recording = self._new_media(
+                stream, "recording", seconds, now, status="Processing", ready_at=ready_at
+            )
         stream.status = to_status
         stream.views = 0
         stream.encoder_connected = False
         stream.active_since = None
         stream.disconnected_at = None
         self._sessions.discard(stream.stream_id)
+        self._emit_stream(event, stream, now)
+        if recording is not None:
+            self._emit_media("created", recording, now)
+            self._settle_media(recording, now)
 
     def _new_media(
         self,
@@ -363,10 +485,12 @@ class State:
             ready_at=ready_at,
             track_id=self._uuid4(),
         )
-        self._settle_media(media, created_at)
         self._media[media.id] = media
         if kind == "recording":
             stream.media_ids.append(media.id)
+        if media.status == "Processing" and ready_at is not None:
+            self._processing.add(media.id)
+            self._rescan()
         return media
 
     def _new_stream(
@@ -390,9 +514,32 @@ class State:
         )
         stream.playback_ids.append(PlaybackId(self._uuid4(), access_policy, access_restrictions))
         self._streams[stream_id] = stream
+        bisect.insort(self._index, (stream.created_at, stream.seq, stream_id))
         return stream
 
-    def _ordered(self, items: Iterable[Stream | Media], order: str) -> list[Any]:
+    def _remove_stream(self, stream: Stream) -> None:
+        del self._streams[stream.stream_id]
+        position = bisect.bisect_left(self._index, (stream.created_at, stream.seq, stream.stream_id))
+        del self._index[position]
+        self._sessions.discard(stream.stream_id)
+
+    def _stream_page(self, paging: Paging) -> tuple[list[Stream], dict[str, int]]:
+        """A page of streams by (createdAt, seq), cut straight from the sorted index (same as `page`)."""
+        total = len(self._index)
+        start = (paging.offset - 1) * paging.limit
+        if paging.order == "asc":
+            keys = self._index[start : start + paging.limit]
+        else:  # the ascending index read from its end
+            end = total - start
+            keys = self._index[max(0, end - paging.limit) : max(0, end)][::-1]
+        chunk = [self._streams[key[2]] for key in keys]
+        return chunk, {
+            "totalRecords": total,
+            "currentOffset": paging.offset,
+            "offsetCount": math.ceil(total / paging.limit),
+        }
+
+    def _ordered(self, items: Iterable[Media], order: str) -> list[Any]:
         return sorted(items, key=lambda item: (item.created_at, item.seq), reverse=order == "desc")
 
     # ------------------------------------------------------------------------------ vendor API (§10)
@@ -400,7 +547,7 @@ class State:
     def list_streams(self, paging: Paging) -> tuple[list[dict[str, Any]], dict[str, int]]:
         with self._lock:
             self._settle(self.now())
-            chunk, pagination = page(self._ordered(self._streams.values(), paging.order), paging)
+            chunk, pagination = self._stream_page(paging)
             return [s.to_json(with_children=True) for s in chunk], pagination
 
     def get_stream(self, stream_id: str) -> dict[str, Any]:
@@ -429,11 +576,13 @@ class State:
                 enable_dvr_mode=request.enable_dvr_mode,
                 enable_recording=request.enable_recording,  # A14
             )
+            self._emit_stream("created", stream, now)
             return stream.to_json(with_children=False)
 
     def update_stream(self, stream_id: str, request: UpdateStream) -> dict[str, Any]:
         with self._lock:
-            self._settle(self.now())
+            now = self.now()
+            self._settle(now)
             stream = self._stream(stream_id)
             if stream.status == "disabled":
                 raise ApiError.of(400, errors.STREAM_DISABLED)  # A6
@@ -441,17 +590,22 @@ class State:
                 stream.metadata = dict(request.metadata)  # replace, never merge (A5)
             if request.reconnect_window is not None:
                 stream.reconnect_window = request.reconnect_window
+                self._rescan()  # a dropped encoder's deadline moved
+            self._emit_stream("updated", stream, now)
             return stream.to_json(with_children=False)
 
     def enable_stream(self, stream_id: str) -> None:
         with self._lock:
-            self._settle(self.now())
+            now = self.now()
+            self._settle(now)
             stream = self._stream(stream_id)
             if stream.status != "disabled":
                 raise ApiError.of(400, errors.ALREADY_ENABLED)
             if stream.trial:
                 raise ApiError.of(400, errors.TRIAL_CANNOT_ENABLE)
             stream.status = "idle"
+            self._emit_stream("updated", stream, now)
+            self._emit_stream("idle", stream, now)
 
     def disable_stream(self, stream_id: str) -> None:
         with self._lock:
@@ -461,7 +615,7 @@ class State:
             if stream.status == "disabled":
                 raise ApiError.of(400, errors.ALREADY_DISABLED)
             # Disabling an active stream ends the broadcast (seed001:L269), which ends the session.
-            self._end_session(stream, ended_at=now, now=now, to_status="disabled")
+            self._end_session(stream, ended_at=now, now=now, to_status="disabled", event="disabled")
 
     def finish_stream(self, stream_id: str) -> None:
         with self._lock:
@@ -474,17 +628,19 @@ class State:
 
     def delete_stream(self, stream_id: str) -> None:
         with self._lock:
-            self._settle(self.now())
-            self._stream(stream_id)
+            now = self.now()
+            self._settle(now)
+            stream = self._stream(stream_id)
             # Allowed in every state (A24); recordings are media assets and outlive the stream.
-            del self._streams[stream_id]
-            self._sessions.discard(stream_id)
+            self._emit_stream("deleted", stream, now)  # `data`: the stream as it was until now
+            self._remove_stream(stream)
 
     def create_playback_id(self, stream_id: str, request: CreatePlayback) -> dict[str, Any]:
         with self._lock:
             stream = self._stream(stream_id)
             playback = PlaybackId(self._uuid4(), request.access_policy, request.access_restrictions)
             stream.playback_ids.append(playback)
+            self._emit_stream("updated", stream, self.now())
             return playback.to_json()
 
     def _playback(self, stream_id: str, playback_id: str) -> tuple[Stream, PlaybackId]:
@@ -502,10 +658,12 @@ class State:
         with self._lock:
             stream, playback = self._playback(stream_id, playback_id)
             stream.playback_ids.remove(playback)
+            self._emit_stream("updated", stream, self.now())
 
     def create_simulcast(self, stream_id: str, request: CreateSimulcast) -> dict[str, Any]:
         with self._lock:
-            self._settle(self.now())
+            now = self.now()
+            self._settle(now)
             stream = self._stream(stream_id)
             if stream.trial:
                 raise ApiError.of(400, errors.TRIAL_NO_SIMULCAST)
@@ -515,6 +673,7 @@ class State:
                 self._hex32(), request.url, request.stream_key, True, dict(request.metadata)
             )
             stream.simulcasts.append(simulcast)
+            self._emit_simulcast("created", stream, simulcast, now)
             return simulcast.to_json()
 
     def _simulcast(self, stream_id: str, simulcast_id: str) -> tuple[Stream, Simulcast]:
@@ -530,7 +689,8 @@ class State:
 
     def update_simulcast(self, stream_id: str, simulcast_id: str, request: UpdateSimulcast) -> dict[str, Any]:
         with self._lock:
-            self._settle(self.now())
+            now = self.now()
+            self._settle(now)
             stream, simulcast = self._simulcast(stream_id, simulcast_id)
             if stream.status == "disabled":
                 raise ApiError.of(400, errors.STREAM_DISABLED)  # spec:L4105
@@ -538,12 +698,14 @@ class State:
                 simulcast.is_enabled = request.is_enabled
             if request.metadata is not None:
                 simulcast.metadata = dict(request.metadata)
+            self._emit_simulcast("updated", stream, simulcast, now)
             return simulcast.to_json()
 
     def delete_simulcast(self, stream_id: str, simulcast_id: str) -> None:
         with self._lock:
             stream, simulcast = self._simulcast(stream_id, simulcast_id)
             stream.simulcasts.remove(simulcast)
+            self._emit_simulcast("deleted", stream, simulcast, self.now())
 
     def get_media(self, media_id: str) -> dict[str, Any]:
         with self._lock:
@@ -586,9 +748,11 @@ class State:
             if status in ("preparing", "active"):
                 stream.encoder_connected = True
                 self._sessions.add(stream.stream_id)
+                self._rescan()
             if status == "active":
                 stream.active_since = now - timedelta(seconds=live_seconds)
                 stream.views = views
+            self._emit_stream("created", stream, now)
             return stream.to_json(with_children=True)
 
     def stream_state(self, stream_id: str) -> dict[str, Any]:
@@ -606,23 +770,32 @@ class State:
         }
 
     def connect(self, stream_id: str) -> dict[str, Any]:
-        """Encoder connects: idle → preparing; within a reconnect window it resumes the session."""
+        """Encoder connects: idle → preparing; within a reconnect window it resumes the session.
+
+        Events: `connected`, then the status it resumes: `preparing`, or `active` again after a drop."""
         with self._lock:
-            self._settle(self.now())
+            now = self.now()
+            self._settle(now)
             stream = self._stream(stream_id)
             if stream.status == "disabled":
                 raise ControlError(409, "a disabled stream does not accept an encoder")
             if stream.encoder_connected:
                 raise ControlError(409, "the encoder is already connected")
-            stream.encoder_connected = True
-            stream.disconnected_at = None
-            if stream.status == "idle":
-                stream.status = "preparing"
-            self._sessions.add(stream.stream_id)
+            self._connect_encoder(stream, now)
+            self._emit_stream(stream.status, stream, now)
             return self._control_view(stream)
 
+    def _connect_encoder(self, stream: Stream, now: datetime) -> None:
+        stream.encoder_connected = True
+        stream.disconnected_at = None
+        if stream.status == "idle":
+            stream.status = "preparing"
+        self._sessions.add(stream.stream_id)
+        self._rescan()
+        self._emit_stream("connected", stream, now)
+
     def go_live(self, stream_id: str) -> dict[str, Any]:
-        """preparing → active (from idle it goes through preparing)."""
+        """preparing → active (from idle it goes through preparing). Events: `active`, `recording`."""
         with self._lock:
             now = self.now()
             self._settle(now)
@@ -631,15 +804,23 @@ class State:
                 raise ControlError(409, "a disabled stream cannot go live")
             if stream.status == "active":
                 raise ControlError(409, "the stream is already active")
+            if not stream.encoder_connected or stream.status == "idle":
+                # From idle, or after a drop while preparing: the encoder (re)connects first.
+                was_idle = stream.status == "idle"
+                self._connect_encoder(stream, now)
+                if was_idle:
+                    self._emit_stream("preparing", stream, now)
             stream.status = "active"
-            stream.encoder_connected = True
-            stream.disconnected_at = None
             stream.active_since = now
-            self._sessions.add(stream.stream_id)
+            self._rescan()
+            self._emit_stream("active", stream, now)
+            if stream.enable_recording:
+                self._emit_stream("recording", stream, now)
             return self._control_view(stream)
 
-    def disconnect(self, stream_id: str, *, expire: bool) -> dict[str, Any]:
-        """Encoder drops; the stream keeps its status until the reconnect window runs out (or now, if expire)."""
+    def disconnect(self, stream_id: str, *, expire: bool, ago: float = 0.0) -> dict[str, Any]:
+        """Encoder drops (`ago` seconds ago); the stream keeps its status until the reconnect window runs
+        out (or now, if expire). Events: `disconnected`, later `idle` when the window runs out."""
         with self._lock:
             now = self.now()
             self._settle(now)
@@ -647,9 +828,13 @@ class State:
             if not stream.encoder_connected:
                 raise ControlError(409, "no encoder is connected")
             stream.encoder_connected = False
-            stream.disconnected_at = now
+            stream.disconnected_at = now - timedelta(seconds=ago)
+            self._emit_stream("disconnected", stream, now)
             if expire:
                 self._end_session(stream, ended_at=now, now=now)
+            else:
+                self._rescan()
+                self._settle(now)  # a window that already ran out (`ago` ≥ reconnectWindow) ends it now
             return self._control_view(stream)
 
     def set_viewers(self, stream_id: str, views: int) -> dict[str, Any]:
@@ -686,6 +871,8 @@ class State:
                 ready_at=ready_at,
                 access_policy=access_policy,
             )
+            self._emit_media("created", media, now)
+            self._settle_media(media, now)
             return self._media_view(media)
 
     def media_state(self, media_id: str) -> dict[str, Any]:
@@ -708,9 +895,12 @@ class State:
             media = self._media.get(media_id)
             if media is None:
                 raise ApiError.of(404, errors.MEDIA_NOT_FOUND)
+            now = self.now()
             media.status = status
             media.ready_at = None  # an explicit status sticks
-            media.updated_at = self.now()
+            self._processing.discard(media_id)
+            media.updated_at = now
+            self._emit_media(_MEDIA_EVENTS.get(status, "updated"), media, now)
             return self._media_view(media)
 
     def ids_by_status(self) -> dict[StreamStatus, list[str]]:

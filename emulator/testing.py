@@ -26,6 +26,7 @@ import uvicorn
 
 from emulator.app import create_app
 from emulator.runtime import DEFAULT_SECRET, DEFAULT_TOKEN_ID
+from emulator.webhooks import Target
 
 START_TIMEOUT_SECONDS = 5.0
 
@@ -46,9 +47,11 @@ class EmulatorControl:
             raise EmulatorControlError(response.status_code, response.text)
         return response.json()
 
-    def reset(self, seed: int | None = None) -> None:
-        """Empty workspace (or `seed` streams), no faults, empty request log, initial settings."""
-        self._call("POST", "/reset", json={} if seed is None else {"seed": seed})
+    def reset(self, seed: int | None = None, live: int | None = None) -> None:
+        """Empty workspace (or `seed` streams, `live` of them active), no faults, empty request log, initial
+        settings, and the start-up webhook target (none unless the server was started with one)."""
+        body = {key: value for key, value in (("seed", seed), ("live", live)) if value is not None}
+        self._call("POST", "/reset", json=body)
 
     def create_stream(self, **fields: Any) -> dict[str, Any]:
         """Create a stream in any state; fields are camelCase, e.g. `status="active", liveSeconds=4320`.
@@ -71,8 +74,9 @@ class EmulatorControl:
         result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/go-live")
         return result
 
-    def disconnect(self, stream_id: str, expire: bool = False) -> dict[str, Any]:
-        params = {"expire": "true" if expire else "false"}
+    def disconnect(self, stream_id: str, expire: bool = False, ago: float = 0.0) -> dict[str, Any]:
+        """The encoder drops (`ago` seconds ago: a reconnect window can then run out within seconds)."""
+        params = {"expire": "true" if expire else "false", "ago": str(ago)}
         result: dict[str, Any] = self._call("POST", f"/streams/{stream_id}/disconnect", params=params)
         return result
 
@@ -159,7 +163,8 @@ class EmulatorControl:
         self._call("DELETE", "/requests")
 
     def settings(self, **kw: Any) -> dict[str, Any]:
-        """Change and return `latency_ms`, `simulate`, `processing_seconds` (no arguments: just read)."""
+        """Change and return `latency_ms`, `simulate`, `processing_seconds`, and `rate_limit` (requests per
+        second per token id over /v1; 0 turns it off, and it is shown only while on). No arguments: read."""
         result: dict[str, Any] = (
             self._call("POST", "/settings", json=kw) if kw else self._call("GET", "/settings")
         )
@@ -168,6 +173,63 @@ class EmulatorControl:
     def add_credentials(self, token_id: str, secret: str, permissions: tuple[str, ...] = ("read",)) -> None:
         body = {"tokenId": token_id, "secret": secret, "permissions": list(permissions)}
         self._call("POST", "/credentials", json=body)
+
+    # ------------------------------------------------------------------------------------ webhooks
+
+    def set_webhooks(self, url: str, secret: str, **options: Any) -> dict[str, Any]:
+        """Deliver signed events to `url`; options: `max_attempts` (5), `retry_base_seconds` (0.2),
+        `timeout_seconds` (5). Returns the status, as `webhooks()`."""
+        body = {"url": url, "signing_secret_b64": secret, **options}
+        result: dict[str, Any] = self._call("POST", "/webhooks", json=body)
+        return result
+
+    def clear_webhooks(self) -> None:
+        """Stop delivering; whatever was queued or held is dropped."""
+        self._call("DELETE", "/webhooks")
+
+    def webhooks(self) -> dict[str, Any]:
+        """`{"url", "pending", "held", "delivered", "failed", "dropped", "maxAttempts", "retryBaseSeconds",
+        "chaos"}`; `pending` counts events queued, in flight or waiting for a retry (not held ones)."""
+        result: dict[str, Any] = self._call("GET", "/webhooks")
+        return result
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """Every delivery attempt, oldest first: `{"eventId", "type", "streamId", "attempt", "status",
+        "error", "sentAt", "createdAt"}` (`status` None when the connection failed)."""
+        entries: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries")["data"]
+        return entries
+
+    def clear_webhook_deliveries(self) -> None:
+        self._call("DELETE", "/webhooks/deliveries")
+
+    def webhook_chaos(
+        self, action: str, times: int = 1, type_regex: str | None = None, delay_ms: float = 0
+    ) -> dict[str, Any]:
+        """The next `times` events (whose type matches `type_regex`, if given) are dropped, delivered twice
+        (`duplicate`), delayed by `delay_ms` (`delay`; later events overtake them) or held until
+        `release_held()` (`hold`)."""
+        body = {"action": action, "times": times, "type_regex": type_regex, "delay_ms": delay_ms}
+        result: dict[str, Any] = self._call("POST", "/webhooks/chaos", json=body)
+        return result
+
+    def clear_webhook_chaos(self) -> None:
+        self._call("DELETE", "/webhooks/chaos")
+
+    def release_held(self) -> int:
+        """Deliver every held event now, newest first (a reordering); returns how many."""
+        released: int = self._call("POST", "/webhooks/release")["released"]
+        return released
+
+    def wait_for_webhooks(self, timeout: float = 5.0) -> None:
+        """Until nothing is pending (queued, in flight or due for a retry); TimeoutError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.webhooks()
+            if status["pending"] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"webhooks still pending after {timeout} s: {status}")
+            time.sleep(0.01)
 
 
 class EmulatorControlError(RuntimeError):
@@ -191,6 +253,9 @@ class EmulatorServer:
         simulate: bool = False,
         processing_seconds: float = 0.0,
         rng_seed: int | None = None,
+        live: int | None = None,
+        rate_limit: float = 0.0,
+        webhook: Target | None = None,
     ) -> None:
         self.host = "127.0.0.1"
         self.token_id = token_id
@@ -203,6 +268,9 @@ class EmulatorServer:
             simulate=simulate,
             processing_seconds=processing_seconds,
             rng_seed=rng_seed,
+            live=live,
+            rate_limit=rate_limit,
+            webhook=webhook,
         )
         self._requested_port = port
         self._port: int | None = None
