@@ -667,3 +667,18 @@ def test_gunicorn_takes_a_chunked_delivery_and_caps_an_endless_one(
         ("applied", len(raw)),
         ("too_large", intake.MAX_BODY_BYTES + 1),
     ]
+
+
+def test_text_a_database_cannot_hold_is_cleaned_before_storing_and_applying(
+    client: Client, emulator: Any
+) -> None:
+    stream = emulator.create_stream(status="idle")
+    payload = event("video.live_stream.updated", stream)
+    payload["data"]["metadata"] = {"livestream_name": "Stage\u0000A \ud800"}
+
+    raw = json.dumps(payload).encode("utf-8", "surrogatepass")
+    response = post(client, raw)
+
+    assert response.status_code == 200
+    assert row_of(stream).metadata == {"livestream_name": "StageA \ufffd"}
+    assert only_event().payload["data"]["metadata"] == {"livestream_name": "StageA \ufffd"}

@@ -146,8 +146,10 @@ def receive(raw: bytes, signature: str | None, *, secret: str) -> ReceivedEvent:
         return _malformed(row, "The body is not JSON (or was cut short).")
     if not isinstance(payload, dict):
         return _malformed(row, "The body is JSON but not an object.")
-    payload = redact(payload)
-    row.payload = storable(payload)
+    # What is applied is exactly what is stored (and what "re-apply" reads back): redacted, and cleaned of
+    # what a database cannot hold (a NUL in a metadata value would fail PostgreSQL's jsonb mid-transaction).
+    payload = storable(redact(payload))
+    row.payload = payload
     event_id, event_type = payload.get("id"), payload.get("type")
     if not _is_name(event_id) or not _is_name(event_type):
         return _malformed(row, "The event has no usable top-level `id` and `type`.")
