@@ -47,6 +47,13 @@ TABLE: dict[tuple[str, tuple[tuple[str, str], ...], str], tuple[int, int, int]] 
     ("recording-detail", (("media_id", "M"),), "POST"): (405, 405, 405),
     ("audit-log", (), "GET"): (200, 403, 403),
     ("audit-log", (), "POST"): (405, 405, 405),
+    ("event-list", (), "GET"): (200, 403, 403),
+    ("event-list", (), "POST"): (405, 405, 405),
+    ("event-reapply", (), "GET"): (405, 405, 405),
+    ("event-reapply", (), "POST"): (302, 403, 403),
+    ("fastpix-webhook", (), "GET"): (405, 405, 405),
+    # No signing secret in the tests' settings: every delivery is refused, whoever sends it.
+    ("fastpix-webhook", (), "POST"): (503, 503, 503),
     ("healthz", (), "GET"): (200, 200, 200),
     ("login", (), "GET"): (302, 302, 302),  # already signed in: on to the streams
     ("logout", (), "POST"): (302, 302, 302),

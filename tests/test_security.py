@@ -19,7 +19,7 @@ from streams.models import AuditEntry
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "fastpix-webhook"}
 # Views that change something, with the POST data a legitimate user would send.
 MUTATIONS = {
     "logout": {},
@@ -27,6 +27,7 @@ MUTATIONS = {
     "stream-edit": {},
     "stream-reveal": {"secret": "stream_key"},
     "stream-action": {"confirm": "x"},
+    "event-reapply": {"event": "1"},
 }
 
 
