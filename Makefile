@@ -56,11 +56,13 @@ test-services: $(DEV_STAMP) chromium
 test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not e2e"
 
-# Production-style: gunicorn (gunicorn.conf.py), DEBUG off, everything else from the environment.
-# Installs only the runtime lock.
+# Production-style: gunicorn (gunicorn.conf.py), DEBUG off, everything else from the environment, and one
+# console_worker next to it, stopped with it (README "The console's memory"). Installs only the runtime lock.
 run: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py console_worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	GUNICORN_BIND=$${GUNICORN_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn dashboard.wsgi
 
 demo: $(DEV_STAMP)

@@ -1,14 +1,18 @@
 """`make demo`: the console and a seeded, lively FastPix emulator, ready to click through.
 
 Migrates a SQLite database under .demo/, creates one demo user per role and prints their logins, starts
-the emulator (60 streams, simulation on) and serves the console with gunicorn. Ctrl-C stops both.
+the emulator (60 streams, simulation on) sending signed webhooks to the console, serves the console with
+gunicorn and runs one `console_worker` next to it (its log in .demo/worker.log). Ctrl-C stops them all.
+The webhook signing secret is new for every demo (Base64 of 32 random bytes, kept in .demo/webhook_secret).
 With FASTPIX_TOKEN_ID and FASTPIX_SECRET_KEY in the environment, the console talks to real FastPix
-instead and no emulator is started.
+instead and no emulator is started; webhooks then need FASTPIX_WEBHOOK_SECRET and a console FastPix can
+reach, and without them the worker keeps statuses fresh by itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import secrets
 import signal
@@ -55,6 +59,20 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def webhook_secret() -> str:
+    """A new signing secret for this demo, shared by the emulator (signs) and the console (verifies)."""
+    secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    path = STATE / "webhook_secret"
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def webhook_url(host: str, port: int) -> str:
+    local = host in {"0.0.0.0", "::", "localhost", "127.0.0.1"}  # noqa: S104 (compared, not bound)
+    return f"http://{'127.0.0.1' if local else host}:{port}/webhooks/fastpix/"
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -85,6 +103,7 @@ def main() -> None:
             FASTPIX_API_BASE=f"http://127.0.0.1:{emulator_port}/v1",
             FASTPIX_TOKEN_ID=EMULATOR_TOKEN_ID,
             FASTPIX_SECRET_KEY=EMULATOR_SECRET,
+            FASTPIX_WEBHOOK_SECRET=webhook_secret(),
         )
 
     manage(env, "migrate", "--noinput", "-v0")
@@ -103,7 +122,9 @@ def main() -> None:
             emulator = subprocess.Popen(
                 [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(emulator_port),
                  "--seed", str(options.streams), "--simulate",
-                 "--token-id", EMULATOR_TOKEN_ID, "--secret", EMULATOR_SECRET],
+                 "--token-id", EMULATOR_TOKEN_ID, "--secret", EMULATOR_SECRET,
+                 "--webhook-url", webhook_url(options.host, options.port),
+                 "--webhook-secret", env["FASTPIX_WEBHOOK_SECRET"]],
                 cwd=ROOT,
             )  # fmt: skip
             children.append(emulator)
@@ -111,13 +132,23 @@ def main() -> None:
         console = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.wsgi"], cwd=ROOT, env=env)
         children.append(console)
         wait_for_port(options.port, console)
+        with (STATE / "worker.log").open("ab") as worker_log:
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "console_worker", "--holder", "demo"],
+                cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        children.append(worker)
 
         where = "real FastPix" if real_fastpix else f"the FastPix emulator on 127.0.0.1:{emulator_port}"
         print(f"\n  FastPix live console: http://{options.host}:{options.port}/   (talking to {where})\n")
         print("  Demo logins (username / password):")
         for username, role in DEMO_USERS:
             print(f"    {role:<9} {username} / {username}-demo-pass")
-        print("\n  Ctrl-C stops the console and the emulator.\n", flush=True)
+        webhooks = "signed webhooks from the emulator" if not real_fastpix else "its own reads of FastPix"
+        if real_fastpix and env.get("FASTPIX_WEBHOOK_SECRET"):
+            webhooks = "FastPix's webhooks, if it can reach this console, and its own reads"
+        print(f"\n  The console's memory is kept by one worker with {webhooks}; its log: .demo/worker.log")
+        print("\n  Ctrl-C stops the console, the worker and the emulator.\n", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
