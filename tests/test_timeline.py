@@ -91,7 +91,7 @@ def test_a_connection_after_a_disconnection_while_the_broadcast_lasts_is_a_recon
         "Live",
         "Disconnected",
         "Reconnected within the window",
-        "Live",
+        "Live again",
         "Disconnected",
         "Ended (idle)",
         "Encoder connected",

@@ -117,7 +117,7 @@ class Tick:
 
 # The chart's viewBox and the plot inside it (room on the left for counts, below for times).
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 52, 628, 14, 186
+LEFT, RIGHT, TOP, BOTTOM = 52, 628, 30, 186
 
 
 @dataclass(frozen=True)
@@ -327,10 +327,13 @@ def _event_moments(events: Sequence[ReceivedEvent]) -> list[Moment]:
     """Events in the order they happened, in words; a connection after a disconnection, while the
     broadcast lasted, is a reconnection within the window."""
     moments: list[Moment] = []
-    disconnected = False
+    disconnected = resumed = False
     for event in events:
         title = event_word(event.event_type)
         detail = ""
+        if event.event_type == f"{LIVE}active" and resumed:
+            title = "Live again"  # FastPix says "active" once more right after the encoder returned
+        resumed = False
         if event.event_type == f"{LIVE}disconnected":
             disconnected = True
             window = ((event.payload or {}).get("data") or {}).get("reconnectWindow")
@@ -341,6 +344,7 @@ def _event_moments(events: Sequence[ReceivedEvent]) -> list[Moment]:
             )
         elif event.event_type in {f"{LIVE}connected", f"{LIVE}active"} and disconnected:
             disconnected = False
+            resumed = event.event_type == f"{LIVE}connected"
             title = RECONNECTED
         elif event.event_type in ENDING:
             disconnected = False
