@@ -78,7 +78,7 @@ def test_downsampling_a_long_broadcast_keeps_at_most_300_points_and_the_peak() -
     assert len(drawn) <= 300
     assert max(p.views for p in drawn) == 5000
     assert [p.at for p in drawn] == sorted(p.at for p in drawn)
-    assert drawn[0] == points[0] or drawn[0].at >= points[0].at
+    assert set(drawn) <= set(points)  # real samples, none invented
 
 
 def test_the_chart_scales_to_a_round_top_and_draws_every_sample_of_a_short_broadcast() -> None:
@@ -88,7 +88,7 @@ def test_the_chart_scales_to_a_round_top_and_draws_every_sample_of_a_short_broad
     assert chart.points == 4
     assert [tick.label for tick in chart.y_ticks] == ["0", "50", "100"]
     first, *_, last = chart.line.split(" ")
-    assert first == f"{chart.left}.0,{chart.bottom}.0" or first == f"{chart.left},{chart.bottom}"
+    assert first == f"{chart.left:.1f},{chart.bottom:.1f}"  # 0 viewers at the start: the bottom-left corner
     assert float(last.split(",")[0]) == chart.right
     assert len(chart.x_ticks) == 3
 
