@@ -19,13 +19,16 @@ from typing import TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from streams.client import FastPixClient, FastPixError
+from streams.client import FastPixClient, FastPixError, NotFound
 
 T = TypeVar("T")
 
 # Calls in flight at once: FastPix answers in ~50 ms, so 8 threads carry 150 calls/s with room to spare.
 # The threads only make HTTP calls; every database write stays on the job's own thread.
 POOL_THREADS = 8
+# A fan-out gives up once calls mostly fail (FastPix down, or hanging until each call times out): at least
+# this many failures, and twice as many as answers. The job records the error and its lane backs off.
+GIVE_UP_FAILURES = 5
 
 
 class Interrupted(Exception):
@@ -145,28 +148,31 @@ class Context:
         offsets: Sequence[float] | None = None,
         skip: Callable[[str], bool] | None = None,
         every_half_second: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> bool:
         """`call(stream_id)` for each id on the pool, each start paced and, with `offsets`, not before
         that many seconds from now. `handle(stream_id, started_at, result or error)` runs on this thread
         as results arrive, so database writes stay here; `every_half_second()` too (batched writes).
-        `skip(stream_id)`, asked just before a call would start, leaves that id out."""
+        `skip(stream_id)`, asked just before a call would start, leaves that id out.
+        False when it gave up because the calls mostly failed (GIVE_UP_FAILURES)."""
         began = time.monotonic()
         pending: dict[Future[T], tuple[str, datetime]] = {}
         last_beat = began
+        answered = failed = 0
 
         def drain(timeout: float) -> None:
-            nonlocal last_beat
+            nonlocal last_beat, answered, failed
             if pending:
                 done, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     stream_id, started_at = pending.pop(future)
                     error = future.exception()
-                    if error is None:
-                        handle(stream_id, started_at, future.result())
-                    elif isinstance(error, FastPixError):
-                        handle(stream_id, started_at, error)
-                    else:
+                    if error is not None and not isinstance(error, FastPixError):
                         raise error
+                    if error is None or isinstance(error, NotFound):
+                        answered += 1
+                    else:
+                        failed += 1
+                    handle(stream_id, started_at, future.result() if error is None else error)
             elif timeout > 0:
                 self.sleep(timeout)
             if every_half_second is not None and time.monotonic() - last_beat >= 0.5:
@@ -181,21 +187,29 @@ class Context:
                     return
                 drain(min(left, 0.1))
 
+        def giving_up() -> bool:
+            return failed >= GIVE_UP_FAILURES and failed > 2 * answered
+
         for index, stream_id in enumerate(stream_ids):
             if offsets is not None:
                 until(began + offsets[index])
             drain(0)
+            if giving_up():
+                break
             if skip is not None and skip(stream_id):
                 continue
             until(self.pacer.slot())
             with self._calls_lock:
                 self._calls += 1
             pending[self.pool().submit(call, stream_id)] = (stream_id, timezone.now())
-        while pending:
+        while pending and not giving_up():
             self.check()
             drain(0.1)
+        for future in pending:
+            future.cancel()  # calls not started yet; one already running ends with its timeout, unread
         if every_half_second is not None:
             every_half_second()
+        return not giving_up()
 
     def pool(self) -> ThreadPoolExecutor:
         """The threads this context's calls run on when several must be in flight at once."""

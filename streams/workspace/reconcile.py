@@ -71,8 +71,9 @@ class _Reread:
         self.observed = self.changed = self.forgotten = self.failed = 0
         self.last_error = ""
 
-    def run(self, stream_ids: Iterable[str]) -> None:
-        self.ctx.fan_out(list(stream_ids), self.ctx.client.get_stream, self.handle)
+    def run(self, stream_ids: Iterable[str]) -> bool:
+        """False when it gave up because the reads mostly failed."""
+        return self.ctx.fan_out(list(stream_ids), self.ctx.client.get_stream, self.handle)
 
     def handle(self, stream_id: str, read_at: datetime, result: LiveStream | FastPixError) -> None:
         if isinstance(result, NotFound):
@@ -120,7 +121,7 @@ def reconcile(ctx: Context) -> dict[str, Any]:
         if stream_id not in seen
     ]
     reread = _Reread(ctx)
-    reread.run(unseen)
+    completed = reread.run(unseen)
     detail.update(
         pages=pages,
         streams=len(seen),
@@ -129,7 +130,7 @@ def reconcile(ctx: Context) -> dict[str, Any]:
         forgotten=reread.forgotten,
         complete=True,
     )
-    if reread.failed:
+    if reread.failed or not completed:
         detail["check_errors"] = reread.failed
         raise JobFailed(
             f"{reread.failed} of {len(unseen)} streams missing from the list could not be read: "
@@ -161,7 +162,7 @@ def refresh(ctx: Context) -> dict[str, Any]:
         if stream_id not in seen
     ]
     reread = _Reread(ctx)
-    reread.run(wanted)
+    completed = reread.run(wanted)
     detail: dict[str, Any] = {
         "newest": len(page.items),
         "reread": len(wanted),
@@ -170,6 +171,6 @@ def refresh(ctx: Context) -> dict[str, Any]:
     }
     if reread.failed:
         detail["errors"] = reread.failed
-        if reread.failed * 2 > len(wanted):
+        if not completed or reread.failed * 2 > len(wanted):
             raise JobFailed(f"{reread.failed} of {len(wanted)} re-reads failed: {reread.last_error}", detail)
     return detail

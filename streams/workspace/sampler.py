@@ -35,11 +35,13 @@ class _Round:
         self.live = set(stream_ids)
         self.counts: dict[str, int] = {}
         self.sampled = self.gone = self.failed = self.skipped = 0
+        self.read = 0  # counts FastPix gave (one for a stream that ended meanwhile is not kept as a sample)
         self.last_error = ""
 
     def handle(self, stream_id: str, _started_at: datetime, result: ViewerCount | FastPixError) -> None:
         if isinstance(result, ViewerCount):
             self.counts[stream_id] = result.views
+            self.read += 1
         elif isinstance(result, NotFound):
             self.gone += 1  # deleted meanwhile: the refresher or the reconciler forgets it
         else:
@@ -78,7 +80,7 @@ def sample(ctx: Context, period: float) -> dict[str, Any]:
         )
     round_ = _Round(ctx, stream_ids)
     try:
-        ctx.fan_out(
+        completed = ctx.fan_out(
             stream_ids,
             ctx.client.get_viewer_count,
             round_.handle,
@@ -90,12 +92,15 @@ def sample(ctx: Context, period: float) -> dict[str, Any]:
         if not ctx.lost_lease:
             round_.flush()  # shutting down: the counts already read are true, keep them
         raise
-    called = count - round_.skipped
+    calls = round_.read + round_.gone + round_.failed
     detail.update(sampled=round_.sampled, ended=round_.skipped, gone=round_.gone)
     if round_.failed:
         detail["errors"] = round_.failed
-    if round_.failed * 2 > called:
-        raise JobFailed(f"{round_.failed} of {called} viewer-count calls failed: {round_.last_error}", detail)
+    if not completed or round_.failed * 2 > calls:
+        gave_up = "" if completed else ", so the round stopped there"
+        raise JobFailed(
+            f"{round_.failed} of {calls} viewer-count calls failed{gave_up}: {round_.last_error}", detail
+        )
     return detail
 
 

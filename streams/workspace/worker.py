@@ -100,6 +100,9 @@ def run_job(job: Job, ctx: Context) -> bool:
         detail, error = dict(exc.detail), str(exc)
     except FastPixError as exc:
         detail, error = {}, str(exc)
+    except Exception as exc:  # a bug, or the database failing: recorded, and the lane carries on
+        logger.exception("%s: unexpected error", job.name)
+        detail, error = {}, f"{type(exc).__name__}: {exc}"
     detail["calls"] = ctx.take_calls()
     detail["seconds"] = round(time.monotonic() - began, 2)
     finished_at = timezone.now()
