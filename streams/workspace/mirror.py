@@ -88,8 +88,12 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 
 def bump() -> None:
     """Inside the caller's transaction: the mirror or the samples changed."""
-    if not WorkspaceVersion.objects.filter(id=1).update(version=F("version") + 1):
-        WorkspaceVersion.objects.get_or_create(id=1, defaults={"version": 1})
+    counter = WorkspaceVersion.objects.filter(id=1)
+    if not counter.update(version=F("version") + 1):
+        # Only before the row exists (migration 0007 makes it): two first bumps at once both find no row,
+        # so each makes sure it exists and then counts, and neither count is lost.
+        WorkspaceVersion.objects.get_or_create(id=1, defaults={"version": 0})
+        counter.update(version=F("version") + 1)
 
 
 def version() -> int:
