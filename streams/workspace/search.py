@@ -69,7 +69,10 @@ def _matches(needle: str) -> Q:
     """The name, any metadata value (substrings) or the id (its beginning), case-insensitively.
     `search_text` holds the name, the id and the metadata values, lowercased, one a line."""
     if _HEX.fullmatch(needle):
-        return Q(stream_id__startswith=needle) | Q(text_without_id__contains=needle)
+        # The plain match first: the id is cut out of the text only of the few rows it finds.
+        return Q(stream_id__startswith=needle) | (
+            Q(search_text__contains=needle) & Q(text_without_id__contains=needle)
+        )
     return Q(search_text__contains=needle)
 
 
