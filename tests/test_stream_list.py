@@ -1,4 +1,6 @@
-"""The streams list: FastPix's own paging, live numbers, and what it costs FastPix."""
+"""The streams list before the console's mirror is synced (no complete read of the workspace yet):
+FastPix's own paging, live numbers, and what it costs FastPix. The list from the mirror, with search,
+filters and sorts, is tests/test_stream_search.py."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -7,7 +9,14 @@ from urllib.parse import parse_qs
 import pytest
 from django.test import Client
 
+from streams.workspace.freshness import freshness
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _before_the_first_complete_read(db: None) -> None:
+    assert not freshness().synced  # every test here is of the fallback: FastPix's own paging
 
 
 def make_streams(emulator: Any, count: int, **fields: Any) -> list[dict[str, Any]]:
