@@ -13,6 +13,7 @@ _NAV = (
     ("New stream", "stream-create", "create_stream"),
     ("Recordings", "recording-list", "view_recordings"),
     ("Audit log", "audit-log", "view_audit_log"),
+    ("Events", "event-list", "inspect_events"),
 )
 
 
