@@ -219,7 +219,11 @@ VIEWER_COUNT_TTL = _number("VIEWER_COUNT_TTL", 5.0, minimum=0.5, maximum=300)
 # Loads of the same list page this close together share one FastPix call (a reload always asks afresh).
 LIST_SHARE_SECONDS = _number("LIST_SHARE_SECONDS", 2.0, minimum=0, maximum=60)
 # How often an open page asks for fresh live numbers, and how long it waits while FastPix is failing.
-LIVE_POLL_SECONDS = int(_number("LIVE_POLL_SECONDS", 5, minimum=1, maximum=300))
+# Polls answered from the console's memory cost no FastPix call (an unchanged one is one small query), so
+# they run every second: a change FastPix reports reaches every open page within about a second.
+LIVE_POLL_SECONDS = int(_number("LIVE_POLL_SECONDS", 1, minimum=1, maximum=300))
+# Polls that must ask FastPix each time (a recording being processed) run at this slower pace.
+FASTPIX_POLL_SECONDS = int(_number("FASTPIX_POLL_SECONDS", 5, minimum=1, maximum=300))
 LIVE_POLL_BACKOFF_SECONDS = int(_number("LIVE_POLL_BACKOFF_SECONDS", 30, minimum=1, maximum=600))
 
 # The console's memory (streams/workspace/, README "The console's memory").

@@ -142,7 +142,8 @@ def test_the_poll_refreshes_status_and_viewers_as_out_of_band_swaps(
     assert '<div id="stream-table" hx-swap-oob="morph">' in html
     assert f'<td id="viewers-{stream["streamId"]}" class="num">77</td>' in html.replace("\n", "")
     assert 'id="list-poller" data-poll' in html
-    assert "load delay:5s" in html
+    assert f"load delay:{settings.LIVE_POLL_SECONDS}s" in html
+    assert settings.LIVE_POLL_SECONDS == 1  # the default: polls cost no FastPix call once mirrored
 
 
 def test_the_poll_backs_off_while_fastpix_fails(admin_client: Client, emulator: Any) -> None:

@@ -182,7 +182,7 @@ def newest_first(stream: LiveStream) -> list[str]:
 def _poll_delay(rows: Sequence[Row], stream: LiveStream | None, failed: bool) -> int | None:
     """Seconds until the recordings fragment asks again, or None when nothing can change any more."""
     if any(row.status == "processing" for row in rows):
-        return settings.LIVE_POLL_SECONDS
+        return settings.FASTPIX_POLL_SECONDS
     if failed or any(row.unavailable and not row.gone for row in rows):
         return settings.LIVE_POLL_BACKOFF_SECONDS
     if stream is not None and stream.status in {"preparing", "active"}:
@@ -322,7 +322,7 @@ def _player_context(media: Media) -> dict[str, Any]:
         "hls_url": f"{settings.FASTPIX_STREAM_URL}/{primary.id}.m3u8" if playable and primary else "",
         "processing_message": PROCESSING_MESSAGE,
         "detail_url": reverse("recording-detail", args=[media.id]),
-        "poll_delay": settings.LIVE_POLL_SECONDS if media.is_processing else None,
+        "poll_delay": settings.FASTPIX_POLL_SECONDS if media.is_processing else None,
     }
 
 

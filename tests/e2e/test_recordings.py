@@ -40,7 +40,7 @@ def test_a_reviewer_sees_a_recording_become_ready_and_plays_it(
     player_requests: list[str],
     settings: Any,
 ) -> None:
-    settings.LIVE_POLL_SECONDS = 1  # live_server runs in this process
+    settings.FASTPIX_POLL_SECONDS = 1  # live_server runs in this process
     stream = emulator.create_stream(status="active", liveSeconds=600, metadata={"livestream_name": "Keynote"})
     stream_id = stream["streamId"]
     emulator.disconnect(stream_id, expire=True)  # the broadcast is over: FastPix records the session
