@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from streams.live import (
 from streams.models import CreateSubmission, MirroredStream
 from streams.policy import NAME_KEY
 from streams.roles import perm
+from streams.templatetags.console import stream_row
 from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires, upstream_problem
 from streams.workspace import mirror
 from streams.workspace.freshness import Freshness, freshness
@@ -210,22 +210,8 @@ class StreamRow(NamedTuple):
         )
 
 
-@functools.lru_cache(maxsize=4096)
-def _row_html(stream: StreamRow, views: int | None, flags: tuple[str, ...], zone: str, minute: int) -> str:
-    """One row of the list, rendered once per process for what it shows (its arguments are all of it):
-    most rows of a page are the same from one render to the next, and the template engine is a third of
-    a page's time even from the mirror (50 rows of 10,000 on SQLite: 22 ms with every row rendered, 15 ms
-    with the rows remembered; a poll that finds the mirror changed, 21 and 14 ms)."""
-    context = {"stream": stream, "views": views, "actions": dict.fromkeys(flags, True)}
-    return render_to_string("streams/list.html#stream-row", context)
-
-
 def _rows_html(request: HtmxHttpRequest, rows: list[tuple[StreamRow, int | None]]) -> list[str]:
-    minute = int(time.time() // 60)  # rows show "3 hours ago" on hover: renewed each minute
-    return [
-        _row_html(row, views, _flags(actions_allowed(request, row.status)), settings.TIME_ZONE, minute)
-        for row, views in rows
-    ]
+    return [stream_row(row, views, actions_allowed(request, row.status)) for row, views in rows]
 
 
 @dataclass(frozen=True)
