@@ -32,7 +32,7 @@ from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
 from streams.client import FastPixError, LiveStream, NotFound, get_client
-from streams.models import AuditEntry, LiveSighting
+from streams.models import AuditEntry, LiveSighting, MirroredStream
 
 T = TypeVar("T")
 
@@ -253,8 +253,16 @@ def note_statuses(statuses: Iterable[tuple[str, str]]) -> None:
 
 
 def live_for(stream_id: str) -> float | None:
-    """Seconds since the console first saw this broadcast live, or None if it has not."""
-    since = LiveSighting.objects.filter(stream_id=stream_id).values_list("since", flat=True).first()
+    """Seconds since the console first saw this broadcast live, or None if it has not: from the mirror's
+    `live_since` or the sighting a page without the mirror noted."""
+    mirrored = (
+        MirroredStream.objects.filter(stream_id=stream_id, status="active", deleted_at=None)
+        .values_list("live_since", flat=True)
+        .first()
+    )
+    sighted = LiveSighting.objects.filter(stream_id=stream_id).values_list("since", flat=True).first()
+    # Both are floors of the same broadcast's start (each is cleared when it ends): the earlier is better.
+    since = min((moment for moment in (mirrored, sighted) if moment is not None), default=None)
     if since is None or timezone.now() - since > LIVE_SINCE_LIMIT:
         return None
     return max((timezone.now() - since).total_seconds(), 0.0)
