@@ -76,3 +76,17 @@ def test_viewer_counts_are_kept_only_for_streams_still_live() -> None:
     mirror.observe(stream("idle"), now + timedelta(seconds=1))
     assert mirror.record_viewers({STREAM_ID: 14}, now + timedelta(seconds=2)) == 0
     assert MirroredStream.objects.get().viewers is None
+
+
+def test_a_read_the_row_already_shows_need_not_be_written_and_any_difference_must() -> None:
+    now = timezone.now()
+    mirror.observe(stream("active", enable_recording=False), now)
+    row = MirroredStream.objects.get()
+    assert mirror.holds(row, stream("active", enable_recording=False))
+    assert not mirror.holds(row, stream("idle", enable_recording=False))
+    assert not mirror.holds(row, stream("active", name="Renamed", enable_recording=False))
+    assert not mirror.holds(row, stream("active", enable_recording=True))
+    assert not mirror.holds(row, stream("active", enable_recording=False, media_ids=("m1",)))
+    assert not mirror.holds(None, stream("active"))
+    mirror.forget(STREAM_ID, now + timedelta(seconds=1))
+    assert not mirror.holds(MirroredStream.objects.get(), stream("active", enable_recording=False))

@@ -18,8 +18,11 @@ open page shows the outcome on its next poll.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -50,7 +53,7 @@ from streams.client import (
     get_client,
     may_have_acted,
 )
-from streams.live import forget_stream, live_for, note_statuses, viewer_counts, views_of
+from streams.live import forget_stream, live_for, note_statuses, submit, viewer_counts, views_of
 from streams.models import AuditEntry, MirroredStream
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
@@ -210,6 +213,21 @@ def _reread(client: FastPixClient, stream_id: str) -> tuple[LiveStream | None, b
         return None, True
     except FastPixError:
         return None, False
+
+
+def _settled(
+    reading: Future[LiveStream], stream_id: str, started: datetime
+) -> tuple[LiveStream | None, bool]:
+    """`_reread`'s answer for a read already sent on the FastPix pool."""
+    try:
+        stream = reading.result()
+    except NotFound:
+        mirror.forget(stream_id, started)
+        return None, True
+    except FastPixError:
+        return None, False
+    mirror.observe(stream, started)
+    return stream, False
 
 
 # ---------------------------------------------------------------- the view
@@ -385,18 +403,23 @@ def _decide(
     action when the stream's state allows it, audit, and answer."""
     if spec.name == "delete" and not _name_confirmed(request.POST.get("confirm", ""), stream):
         return _mistyped_name(request, stream, spec, from_list)
+    audited = False
+
+    def write_audit(outcome: str, message: str) -> None:
+        nonlocal audited
+        audit.record(
+            request, spec.name, stream_id=stream.stream_id, stream_name=stream.name, outcome=outcome,
+            message=message,
+        )  # fmt: skip
+        audited = True
+
     if policy.allows(stream.status, spec.name):
-        result = _call(client, stream, spec)
+        # Once FastPix has said "done" the entry is known: it is written while the stream is read again.
+        result = _call(client, stream, spec, on_done=lambda: write_audit(Outcome.DONE, ""))
     else:
         result = _not_needed(spec, stream)
-    audit.record(
-        request,
-        spec.name,
-        stream_id=stream.stream_id,
-        stream_name=stream.name,
-        outcome=result.outcome,
-        message=result.fastpix_message,
-    )
+    if not audited:
+        write_audit(result.outcome, result.fastpix_message)
     return result, _respond(request, stream.stream_id, spec, from_list, result)
 
 
@@ -438,8 +461,11 @@ def _not_needed(spec: Action, stream: LiveStream) -> Result:
     return Result(Outcome.REFUSED, messages.WARNING, text, stream, fastpix_message=message)
 
 
-def _call(client: FastPixClient, stream: LiveStream, spec: Action) -> Result:
-    """Send the mutation once, and turn whatever happens into a Result (the truth now, in words)."""
+def _call(
+    client: FastPixClient, stream: LiveStream, spec: Action, on_done: Callable[[], None] | None = None
+) -> Result:
+    """Send the mutation once, and turn whatever happens into a Result (the truth now, in words).
+    `on_done` runs once FastPix has said the action is done, while the stream is read again."""
     stream_id = stream.stream_id
     name = f"“{stream.name}”"
     try:
@@ -468,7 +494,13 @@ def _call(client: FastPixClient, stream: LiveStream, spec: Action) -> Result:
         forget_stream(stream_id)
         mirror.forget(stream_id, timezone.now())  # FastPix said it is gone: every open page says so next
         return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
-    current, gone = _reread(client, stream_id)
+    forget_stream(stream_id)
+    started = timezone.now()
+    reading = submit(client.get_stream, stream_id)
+    time.sleep(0.001)  # the pool's thread sends the read before this one writes (see views/detail.py)
+    if on_done is not None:
+        on_done()
+    current, gone = _settled(reading, stream_id, started)
     if gone:
         text = f"{_done_text(spec, stream, name)} The stream has since been deleted."
         return Result(Outcome.DONE, messages.SUCCESS, text, None, gone=True)

@@ -152,6 +152,19 @@ def observe(
         return Applied(stale=False, changes=changes)
 
 
+def holds(row: MirroredStream | None, stream: LiveStream) -> bool:
+    """Whether the row already shows what a read of `stream` says, so that the read need not be written
+    (a page's read costs one write transaction less). Only a read can be skipped this way: it carries no
+    encoder state, and a later event older than it can only replay a state the row already went through."""
+    return (
+        row is not None
+        and row.deleted_at is None
+        and (row.name, row.status, row.created_at, row.metadata, row.media_ids)
+        == (stream.name, stream.status, stream.created_at, dict(stream.metadata), list(stream.media_ids))
+        and row.settings == settings_of(stream)
+    )
+
+
 def forget(
     stream_id: str,
     observed_at: datetime,
