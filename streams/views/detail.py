@@ -17,8 +17,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -63,18 +65,29 @@ def _memory_context(stream_id: str, row: MirroredStream | None) -> dict[str, Any
     return {"audience": seen, "timeline": history.timeline(stream_id, seen), "show_memory": True}
 
 
+def _memory_html(memory: dict[str, Any], status: str) -> str:
+    """The audience and run-of-show sections, rendered while FastPix answers the page's read."""
+    context = {**memory, "status": status}
+    return render_to_string("streams/_audience.html", context) + render_to_string(
+        "streams/_timeline.html", context
+    )
+
+
 def _remembered(stream_id: str) -> dict[str, Any]:
     """What the page shows from the console's memory (the database only), read while FastPix answers."""
     # The poll token is taken before the memory is read: a change landing meanwhile makes the first poll
     # render it.
     token = history.poll_token(stream_id)
     row = MirroredStream.objects.filter(stream_id=stream_id).first()
+    memory = _memory_context(stream_id, row)
     return {
         "token": token,
         "row": row,
         "sampling": freshness().sampling,
         "history": list(AuditEntry.objects.filter(stream_id=stream_id)[:10]),
-        **_memory_context(stream_id, row),
+        # With the status the mirror holds: when the page's read finds another, all this is read again.
+        "memory_html": mark_safe(_memory_html(memory, row.status if row else "")),  # noqa: S308 - our templates
+        **memory,
     }
 
 

@@ -7,6 +7,7 @@ periods; otherwise pages ask FastPix themselves (streams/live.py) and say the li
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,11 @@ class Freshness:
     reconciled_at: datetime | None  # the last complete walk of FastPix's list
     sampled_at: datetime | None  # the sampler's last successful run
     refreshed_at: datetime | None  # the worker's last re-read of live streams
-    event_at: datetime | None  # the last webhook received (whatever became of it)
+
+    @functools.cached_property
+    def event_at(self) -> datetime | None:
+        """The last webhook received (whatever became of it); asked only by those who show it."""
+        return ReceivedEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
 
     @property
     def synced(self) -> bool:
@@ -55,10 +60,6 @@ def freshness() -> Freshness:
     ok = dict(
         WorkerRun.objects.filter(job__in=("reconcile", "sample", "refresh")).values_list("job", "ok_at")
     )
-    event_at = ReceivedEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
     return Freshness(
-        reconciled_at=ok.get("reconcile"),
-        sampled_at=ok.get("sample"),
-        refreshed_at=ok.get("refresh"),
-        event_at=event_at,
+        reconciled_at=ok.get("reconcile"), sampled_at=ok.get("sample"), refreshed_at=ok.get("refresh")
     )
