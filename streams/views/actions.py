@@ -226,7 +226,9 @@ def _settled(
         return None, True
     except FastPixError:
         return None, False
-    mirror.observe(stream, started)
+    # FastPix's webhook for the change usually lands first: then there is nothing to write.
+    if not mirror.holds(MirroredStream.objects.filter(stream_id=stream_id).first(), stream):
+        mirror.observe(stream, started)
     return stream, False
 
 
