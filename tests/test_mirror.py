@@ -90,3 +90,28 @@ def test_a_read_the_row_already_shows_need_not_be_written_and_any_difference_mus
     assert not mirror.holds(None, stream("active"))
     mirror.forget(STREAM_ID, now + timedelta(seconds=1))
     assert not mirror.holds(MirroredStream.objects.get(), stream("active", enable_recording=False))
+
+
+def test_one_query_tells_a_poll_the_version_the_freshness_and_a_streams_newest_audit_and_event() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from streams.models import AuditEntry, ReceivedEvent, WorkerRun
+    from streams.workspace.freshness import pulse
+
+    now = timezone.now().replace(microsecond=123456)
+    mirror.observe(stream("active"), now)
+    WorkerRun.objects.create(job="sample", started_at=now, ok_at=now)
+    entry = AuditEntry.objects.create(username="a", action="finish", stream_id=STREAM_ID, outcome="done")
+    event = ReceivedEvent.objects.create(
+        received_at=now, stream_id=STREAM_ID, signature="valid", verdict="applied", event_id="e1"
+    )
+    ReceivedEvent.objects.create(received_at=now, stream_id="b" * 32, signature="valid", verdict="applied")
+    with CaptureQueriesContext(connection) as queries:
+        read = pulse(STREAM_ID)
+        assert read.freshness.event_at == now
+    assert len(queries) == 1
+    assert read.stream_token == f"{mirror.version()}-{entry.id}-{event.id}"
+    assert (read.freshness.sampled_at, read.freshness.reconciled_at) == (now, None)
+    assert read.freshness.sampling and not read.freshness.synced
+    assert pulse("c" * 32).stream_token == f"{mirror.version()}-0-0"

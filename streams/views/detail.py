@@ -43,7 +43,7 @@ from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
 from streams.views.streams import _poll_delay, actions_allowed
 from streams.workspace import history, mirror
-from streams.workspace.freshness import freshness
+from streams.workspace.freshness import pulse
 
 SECRET_FIELDS = {"stream_key": "Stream key", "srt_secret": "SRT secret"}
 
@@ -77,13 +77,13 @@ def _remembered(stream_id: str) -> dict[str, Any]:
     """What the page shows from the console's memory (the database only), read while FastPix answers."""
     # The poll token is taken before the memory is read: a change landing meanwhile makes the first poll
     # render it.
-    token = history.poll_token(stream_id)
+    now = pulse(stream_id)
     row = MirroredStream.objects.filter(stream_id=stream_id).first()
     memory = _memory_context(stream_id, row)
     return {
-        "token": token,
+        "token": now.stream_token,
         "row": row,
-        "sampling": freshness().sampling,
+        "sampling": now.freshness.sampling,
         "history": list(AuditEntry.objects.filter(stream_id=stream_id)[:10]),
         # With the status the mirror holds: when the page's read finds another, all this is read again.
         "memory_html": mark_safe(_memory_html(memory, row.status if row else "")),  # noqa: S308 - our templates
@@ -186,16 +186,19 @@ def stream_live(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     poller carries the token it last saw (`?v=`), an unchanged token is answered with the poller alone,
     and a changed one with status, viewers, buttons, banner, audience and run-of-show, morphed in place.
     Without a mirror row or a working worker: one read of the stream shared by everyone on the page."""
-    sampling = freshness().sampling
-    token = history.poll_token(stream_id)  # before the memory is read: a change meanwhile shows next time
+    # One query says whether anything this page shows changed; read before the memory, so that a change
+    # landing meanwhile shows next time.
+    now = pulse(stream_id)
+    sampling, token = now.freshness.sampling, now.stream_token
+    poller = {"poll_url": _poll_url(stream_id, token), "poll_delay": _poll_delay()}
+    if sampling and request.GET.get("v") == token:
+        # The page rendered this very token from the mirror: nothing it shows has changed since.
+        return render(request, "streams/detail.html#stream-poller", poller)
     row = MirroredStream.objects.filter(stream_id=stream_id).first()
     if row is None or not sampling:
         return _live_from_fastpix(request, stream_id, sampling)
     if row.deleted_at is not None:
         return _gone(request)
-    poller = {"poll_url": _poll_url(stream_id, token), "poll_delay": _poll_delay()}
-    if request.GET.get("v") == token:
-        return render(request, "streams/detail.html#stream-poller", poller)
     status = row.status
     context: dict[str, Any] = {
         "stream_id": stream_id,

@@ -56,8 +56,7 @@ from streams.policy import NAME_KEY
 from streams.roles import perm
 from streams.templatetags.console import stream_row
 from streams.views.common import HtmxHttpRequest, fastpix_view, positive_int, requires, upstream_problem
-from streams.workspace import mirror
-from streams.workspace.freshness import Freshness, freshness
+from streams.workspace.freshness import Freshness, Pulse, pulse
 from streams.workspace.search import (
     DEFAULT_SORT,
     SORTS,
@@ -261,10 +260,11 @@ def _table_context(
 @vary_on_headers("HX-Request")
 @fastpix_view
 def stream_list(request: HtmxHttpRequest) -> HttpResponse:
-    fresh = freshness()
+    now = pulse()  # read before the rows: a change meanwhile shows in the next poll
+    fresh = now.freshness
     params = ListParams.from_request(request, mirrored=fresh.synced)
     if params.mirrored:
-        token = _version_token(fresh)  # read before the rows: a change meanwhile shows in the next poll
+        token = _version_token(now)
         table = _mirror_table(request, params, fresh)
     else:
         token = ""
@@ -299,10 +299,10 @@ def _poll_url(params: ListParams, token: str) -> str:
     return f"{url}&v={token}" if token else url
 
 
-def _version_token(fresh: Freshness) -> str:
+def _version_token(now: Pulse) -> str:
     """What a poll carries to be answered without a render when nothing changed: the mirror's version.
     Empty while the sampler is late: the counts are then read from FastPix and change unseen by it."""
-    return str(mirror.version()) if fresh.sampling else ""
+    return str(now.version) if now.freshness.sampling else ""
 
 
 def _notice(params: ListParams, fresh: Freshness) -> dict[str, Any]:
@@ -428,9 +428,10 @@ def stream_list_live(request: HtmxHttpRequest) -> HttpResponse:
 
     From the mirror, a poll that carries the mirror's version it last saw and finds it unchanged is
     answered with the poller alone (and the notice, whose age moves on): nothing is rendered."""
-    fresh = freshness()
+    now = pulse()  # one query: the version and how fresh the memory is
+    fresh = now.freshness
     params = ListParams.from_request(request, mirrored=fresh.synced)
-    token = _version_token(fresh) if params.mirrored else ""
+    token = _version_token(now) if params.mirrored else ""
     context: dict[str, Any] = {"poll_url": _poll_url(params, token), **_notice(params, fresh)}
     if token and request.GET.get("v") == token:
         return render(request, "streams/list.html#list-update", {**context, "poll_delay": _poll_delay()})

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from streams.models import ReceivedEvent, WorkerRun
+from streams.models import AuditEntry, ReceivedEvent, WorkerRun, WorkspaceVersion
 
 # The sampler is late by this many periods before pages stop trusting its numbers.
 SAMPLER_GRACE_PERIODS = 3
@@ -54,6 +56,63 @@ class Freshness:
                 ("last_refresh", self.refreshed_at),
             )
         }
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """Everything an open page's poll needs to know whether it must render again, read in one query:
+    the workspace version, how fresh the memory is, and (for one stream) its newest audit entry and
+    event, which the run-of-show shows although they may leave the mirror as it was."""
+
+    version: int
+    freshness: Freshness
+    audit_id: int = 0
+    event_id: int = 0
+
+    @property
+    def stream_token(self) -> str:
+        return f"{self.version}-{self.audit_id}-{self.event_id}"
+
+
+def _moment(value: object) -> datetime | None:
+    """A datetime as the database driver returns it from raw SQL: PostgreSQL gives an aware datetime,
+    SQLite a naive one (or text) in UTC, as Django stored it."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@functools.cache
+def _pulse_sql() -> str:
+    tables = {
+        "version": WorkspaceVersion._meta.db_table,
+        "run": WorkerRun._meta.db_table,
+        "event": ReceivedEvent._meta.db_table,
+        "audit": AuditEntry._meta.db_table,
+    }
+    return (  # noqa: S608 - the table names are the models' own; the one value is a parameter
+        "SELECT (SELECT version FROM {version} WHERE id = 1), "
+        "(SELECT ok_at FROM {run} WHERE job = 'reconcile'), "
+        "(SELECT ok_at FROM {run} WHERE job = 'sample'), "
+        "(SELECT ok_at FROM {run} WHERE job = 'refresh'), "
+        "(SELECT MAX(received_at) FROM {event}), "
+        "(SELECT MAX(id) FROM {audit} WHERE stream_id = %s), "
+        "(SELECT MAX(id) FROM {event} WHERE stream_id = %s)"
+    ).format(**tables)
+
+
+def pulse(stream_id: str = "") -> Pulse:
+    """One query however many things it reads: polls run every second on every open page. Plain SQL,
+    because building the same as ORM subqueries cost 1.5 ms a poll (four times the query itself)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_pulse_sql(), [stream_id, stream_id])
+        version, reconciled, sampled, refreshed, event_at, audit_id, event_id = cursor.fetchone()
+    fresh = Freshness(_moment(reconciled), _moment(sampled), _moment(refreshed))
+    fresh.__dict__["event_at"] = _moment(event_at)  # read already: the cached property need not ask again
+    return Pulse(version or 0, fresh, audit_id or 0, event_id or 0)
 
 
 def freshness() -> Freshness:

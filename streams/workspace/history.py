@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from streams.client import Media
 from streams.models import AuditEntry, MirroredStream, ReceivedEvent, ViewerSample
-from streams.workspace.mirror import version
 
 # More than this without a sample separates two broadcasts of a stream.
 BROADCAST_GAP_FLOOR = timedelta(seconds=60)
@@ -405,15 +404,3 @@ def timeline(stream_id: str, seen: Audience | None = None) -> list[Moment]:
         moments += _audience_moments(seen)
     moments.sort(key=lambda m: (m.at, _KIND_ORDER[m.kind], m.order))
     return moments[-TIMELINE_SIZE:]
-
-
-def poll_token(stream_id: str) -> str:
-    """Changes whenever anything the stream's live parts show may have changed: the mirror or the samples
-    (WorkspaceVersion), a console action on it (the audit log), or an event about it."""
-    audit_id = (
-        AuditEntry.objects.filter(stream_id=stream_id).order_by("-id").values_list("id", flat=True).first()
-    )
-    event_id = (
-        ReceivedEvent.objects.filter(stream_id=stream_id).order_by("-id").values_list("id", flat=True).first()
-    )
-    return f"{version()}-{audit_id or 0}-{event_id or 0}"
