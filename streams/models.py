@@ -315,3 +315,87 @@ class WorkerRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} ok at {self.ok_at}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Go-live confidence (readiness lights, drop alerts and their notifications).
+
+
+class Readiness(models.Model):
+    """A stream's three readiness lights as the worker last judged them, and when each last changed:
+    encoder connected, live, and playable (its public HLS manifest fetched and holding segments)."""
+
+    class Light(models.TextChoices):
+        ON = "on", "On"
+        OFF = "off", "Off"
+        UNKNOWN = "unknown", "Unknown"
+        PRIVATE = "private", "Needs a signed token"
+
+    stream_id = models.CharField(max_length=32, primary_key=True)
+    encoder = models.CharField(max_length=16, choices=Light.choices, default=Light.UNKNOWN)
+    encoder_changed_at = models.DateTimeField(null=True, blank=True)
+    live = models.CharField(max_length=16, choices=Light.choices, default=Light.UNKNOWN)
+    live_changed_at = models.DateTimeField(null=True, blank=True)
+    playable = models.CharField(max_length=16, choices=Light.choices, default=Light.UNKNOWN)
+    playable_changed_at = models.DateTimeField(null=True, blank=True)
+    playable_reason = models.TextField(blank=True)  # why not green: "no segments yet", "timed out", …
+    probed_at = models.DateTimeField(null=True, blank=True)  # the last manifest fetch
+
+    def __str__(self) -> str:
+        return f"{self.stream_id}: encoder {self.encoder}, live {self.live}, playable {self.playable}"
+
+
+class Incident(models.Model):
+    """Something a producer must hear about, once: a drop, a stream that did not reconnect, a recording
+    that failed, a broadcast far longer than planned. `key` makes "once per incident" a constraint."""
+
+    class Kind(models.TextChoices):
+        DROP = "drop", "Dropped"
+        NOT_RECONNECTED = "not_reconnected", "Did not reconnect"
+        RECORDING_FAILED = "recording_failed", "Recording failed"
+        OVERRUN = "overrun", "Live far longer than planned"
+
+    key = models.CharField(max_length=200, unique=True)  # kind + stream + the broadcast or media it is about
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    stream_id = models.CharField(max_length=32, db_index=True)
+    stream_name = models.CharField(max_length=300, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)  # a drop closes when the encoder returns
+    detail = models.JSONField(default=dict)  # what the notification says; never a secret
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.stream_id} at {self.opened_at:%H:%M:%S}"
+
+
+class Notification(models.Model):
+    """One incident told through one channel (email or a Slack-compatible webhook): sent once, retried
+    with back-off while the target fails, every attempt's result kept for the event inspector."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed, gave up"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "channel"], name="one_notification_per_channel")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} for {self.incident_id}: {self.state}"
