@@ -17,8 +17,13 @@ import time
 
 from bench.common import RESULTS, ROOT
 
-BENCHES = ("latency", "fanout", "throughput", "weight", "lighthouse")
-QUICK = {"fanout": ["--seconds", "15"], "throughput": ["--seconds", "5"], "latency": ["--samples", "15"]}
+BENCHES = ("latency", "memory", "fanout", "throughput", "weight", "lighthouse")
+QUICK = {
+    "fanout": ["--seconds", "15"],
+    "throughput": ["--seconds", "5"],
+    "latency": ["--samples", "15"],
+    "memory": ["--samples", "5", "--seconds", "20", "--streams", "2000", "--live", "100"],
+}
 TIMEOUT_SECONDS = 900  # per benchmark
 
 
