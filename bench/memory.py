@@ -81,6 +81,7 @@ DELAY = re.compile(r'hx-trigger="load delay:(\d+(?:\.\d+)?)s')
 LIST_URL = "/streams/?page=1&size=50"
 LIST_POLL = "/streams/live/?page=1&size=50"
 TTL = 5.0  # VIEWER_COUNT_TTL: the sampling period
+RATE_LIMIT = 150  # FASTPIX_RATE_LIMIT's default: the worker's calls per second
 
 
 @dataclass
@@ -223,14 +224,21 @@ def search(report: Report, count: int, live: int) -> None:
                 timing = server_timing(get_ok(client, url).headers)
                 times.append(timing.app_ms)
                 calls.append(timing.calls)
+        # The sampler at this size: three whole periods of its calls, per live stream and per second.
+        emulator.control.clear_requests()
+        time.sleep(3 * TTL)
         log = emulator.control.requests(method="GET")
-        viewer_calls = sum(1 for e in log if VIEWER_COUNT.match(e["path"]))
+    sampled = [e for e in log if VIEWER_COUNT.match(e["path"])]
+    per_second = Counter(e["time"][:19] for e in sampled)  # calls started in each whole second
     report.add(
         at_most(f"search over {count:,} streams: p95 server time", percentile(times, 95), 50, "ms",
                 note=f"p50 {percentile(times, 50):.1f} ms, max {max(times):.1f} ms, {len(times)} searches"),
         at_most("search: FastPix calls (max)", max(calls), 0),
         info(f"{count:,} streams ({live} live): first complete reconcile and sample after", synced_after, "s"),
-        info("search phase: viewer-count calls the sampler made", viewer_calls),
+        within(f"sampler with {live} live streams: calls per live stream per period", len(sampled) / (live * 3),
+               1.0, 0.1, note=f"{len(sampled)} calls in 3 periods of {TTL:g} s"),
+        at_most("sampler: most viewer-count calls started in one second", max(per_second.values(), default=0),
+                RATE_LIMIT, "calls", note=f"FASTPIX_RATE_LIMIT {RATE_LIMIT}/s; {live / TTL:.0f}/s needed"),
     )  # fmt: skip
 
 
