@@ -10,6 +10,7 @@ from streams.roles import ROLES, perm
 
 _NAV = (
     ("Streams", "stream-list", "view_streams"),
+    ("Wall", "wall", "view_streams"),
     ("New stream", "stream-create", "create_stream"),
     ("Recordings", "recording-list", "view_recordings"),
     ("Audit log", "audit-log", "view_audit_log"),

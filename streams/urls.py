@@ -1,7 +1,7 @@
 from django.urls import path
 
 from streams import converters
-from streams.views import actions, audit, detail, events, recordings, streams
+from streams.views import actions, audit, detail, events, recordings, streams, wall
 
 converters.register()
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path(
         "streams/<stream_id:stream_id>/<stream_action:action>/", actions.stream_action, name="stream-action"
     ),
+    path("wall/", wall.wall, name="wall"),
     path("recordings/", recordings.recording_list, name="recording-list"),
     path("recordings/<media_id:media_id>/", recordings.recording_detail, name="recording-detail"),
     path("audit/", audit.audit_log, name="audit-log"),

@@ -41,6 +41,8 @@ TABLE: dict[tuple[str, tuple[tuple[str, str], ...], str], tuple[int, int, int]] 
     ("stream-recordings", (("stream_id", "S"),), "POST"): (405, 405, 405),
     ("stream-clips", (("stream_id", "S"),), "GET"): (200, 200, 200),
     ("stream-clips", (("stream_id", "S"),), "POST"): (405, 405, 405),
+    ("wall", (), "GET"): (200, 200, 200),
+    ("wall", (), "POST"): (405, 405, 405),
     ("recording-list", (), "GET"): (200, 200, 200),
     ("recording-list", (), "POST"): (405, 405, 405),
     ("recording-detail", (("media_id", "M"),), "GET"): (200, 200, 200),

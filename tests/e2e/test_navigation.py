@@ -8,9 +8,9 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import assert_no_axe_violations
 
 NAVIGATION = {
-    "admin": ["Streams", "New stream", "Recordings", "Audit log", "Events"],
-    "producer": ["Streams", "Recordings"],
-    "reviewer": ["Streams", "Recordings"],
+    "admin": ["Streams", "Wall", "New stream", "Recordings", "Audit log", "Events"],
+    "producer": ["Streams", "Wall", "Recordings"],
+    "reviewer": ["Streams", "Wall", "Recordings"],
 }
 
 

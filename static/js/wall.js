@@ -1,0 +1,117 @@
+// The control wall's keyboard and clocks. The wall works without it: the tiles are links, the numbers
+// are rendered by the server, and only the shortcuts and the seconds ticking need this file.
+// No inline script, no eval (the CSP forbids both).
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------- clocks
+
+  // The server's clock, not the browser's: the countdown is to FastPix's deadline, and a browser a
+  // minute off must not show a minute too much. #wall-body carries the server's time when rendered.
+  var offset = 0;
+  function syncClock() {
+    var body = document.getElementById("wall-body");
+    var serverNow = body && Number(body.getAttribute("data-server-now"));
+    if (serverNow && serverNow !== syncClock.seen) {
+      syncClock.seen = serverNow;
+      offset = serverNow - Date.now();
+    }
+  }
+  var now = function () { return Date.now() + offset; };
+
+  // "less than a minute", "12 min", "1 h 5 min": streams/templatetags/console.py's span, in the browser.
+  function span(seconds) {
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 1) return "less than a minute";
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    if (hours && minutes) return hours + " h " + minutes + " min";
+    return hours ? hours + " h" : minutes + " min";
+  }
+  function countdown(ms) {
+    var seconds = Math.max(0, Math.ceil(ms / 1000));
+    var rest = seconds % 60;
+    return Math.floor(seconds / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+  var title = document.title;
+  function tick() {
+    var at = now();
+    document.querySelectorAll("#wall [data-deadline]").forEach(function (el) {
+      var text = countdown(Number(el.getAttribute("data-deadline")) - at);
+      if (el.textContent !== text) el.textContent = text;
+    });
+    document.querySelectorAll("#wall [data-since]").forEach(function (el) {
+      var text = span((at - Number(el.getAttribute("data-since"))) / 1000);
+      if (el.textContent !== text) el.textContent = text;
+    });
+    // The tab says so too, for a wall left in a background tab.
+    var drops = document.querySelectorAll("#wall-alert [data-deadline]").length;
+    var wanted = drops ? "Dropped: " + drops + " · " + title : title;
+    if (document.title !== wanted) document.title = wanted;
+  }
+
+  // ---------------------------------------------------------------- keyboard
+
+  var keys = function () { return document.getElementById("wall-keys"); };
+  var tiles = function () { return Array.prototype.slice.call(document.querySelectorAll("#wall [data-tile]")); };
+
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    return !!target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
+  }
+
+  function move(step) {
+    var all = tiles();
+    if (!all.length) return;
+    var current = document.activeElement && document.activeElement.closest ? document.activeElement.closest("[data-tile]") : null;
+    var index = all.indexOf(current);
+    var next = index === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(Math.max(index + step, 0), all.length - 1);
+    var link = all[next].querySelector("[data-tile-link]");
+    link.focus();
+    link.scrollIntoView({ block: "nearest" });
+  }
+
+  function focusedTile() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest("[data-tile]") : null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    if (typing(event.target) || document.querySelector("dialog[open]")) return;
+    var tile = focusedTile();
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "Enter":
+        // On the name link the browser opens it already; elsewhere in the tile (a light, a number) too.
+        if (!tile || (event.target.closest && event.target.closest("a, button"))) return;
+        tile.querySelector("[data-tile-link]").click();
+        break;
+      case "f": {
+        var finish = tile && tile.querySelector("[data-wall-finish]");
+        if (!finish) return;
+        finish.click(); // app.js opens its confirmation in the dialog
+        break;
+      }
+      case "?": keys().showModal(); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-wall-keys]")) keys().showModal();
+    if (event.target.closest("[data-wall-keys-close]")) keys().close();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("[data-wall-keys]");
+    if (button) button.hidden = false;
+    syncClock();
+    tick();
+    window.setInterval(tick, 1000);
+  });
+  document.addEventListener("htmx:afterSettle", function () { syncClock(); tick(); });
+  document.addEventListener("htmx:oobAfterSwap", function () { syncClock(); tick(); });
+})();

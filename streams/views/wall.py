@@ -1,0 +1,366 @@
+"""The control wall: every preparing and live stream as a tile, problems first, for a room's big screen
+and a producer's phone. It reads the console's memory only (the mirror, the viewer samples and the
+readiness lights): neither the page nor its 1 s poll ever calls FastPix.
+
+Order: dropped streams (the encoder left while live; the soonest to be ended first), streams preparing
+for too long, live streams whose playable check fails or is unknown, then the other live streams by
+audience (most viewers first), then streams that only just started preparing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from streams import policy
+from streams.models import MirroredStream, Readiness, ReceivedEvent, ViewerSample
+from streams.views.common import HtmxHttpRequest, requires
+from streams.views.streams import _poll_delay, _role_flags
+from streams.workspace.freshness import pulse
+
+# An encoder normally takes FastPix from preparing to live within seconds; still preparing after this,
+# something is wrong on the encoder's side (wrong resolution, no keyframes, bad network) and a producer
+# should look at it before the audience does.
+PREPARING_TOO_LONG = timedelta(minutes=2)
+# The sparkline: the last ten minutes of the broadcast, at most this many points (a tile is ~20 rem wide).
+SPARK_WINDOW = timedelta(minutes=10)
+SPARK_POINTS = 60
+SPARK_WIDTH, SPARK_HEIGHT = 120, 32
+# FastPix's default reconnect window (contract §3: reconnectWindow 60–1800, default 60), for a mirror row
+# that does not say.
+DEFAULT_RECONNECT_WINDOW = 60
+SHOWN = ("preparing", "active")
+
+DROPPED, PREPARING_LONG, NOT_PLAYABLE, LIVE, PREPARING = range(5)
+PROBLEM_TEXT = {
+    DROPPED: "Dropped: the encoder disconnected",
+    PREPARING_LONG: "Preparing for too long",
+    NOT_PLAYABLE: "Playable check failing",
+}
+Light = Readiness.Light
+LIGHT_WORDS: dict[str, dict[str, str]] = {
+    "encoder": {Light.ON: "connected", Light.OFF: "not connected", Light.UNKNOWN: "unknown"},
+    "live": {Light.ON: "live", Light.OFF: "not live", Light.UNKNOWN: "unknown"},
+    "playable": {
+        Light.ON: "playable",
+        Light.OFF: "not playable",
+        Light.UNKNOWN: "unknown",
+        Light.PRIVATE: "needs a signed token",
+    },
+}
+
+
+def _ms(moment: datetime | None) -> int | None:
+    """Epoch milliseconds, what wall.js counts from (no time-zone or ISO parsing in the browser)."""
+    return None if moment is None else round(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Lamp:
+    """One readiness light as a tile shows it: its state (for the shape and colour), its word, and when
+    it last changed (None: not known)."""
+
+    label: str
+    state: str
+    word: str
+    since: datetime | None = None
+    reason: str = ""
+    age: float | None = None  # seconds since it changed, as rendered (wall.js ticks it on)
+
+    @property
+    def since_ms(self) -> int | None:
+        return _ms(self.since)
+
+
+@dataclass(frozen=True)
+class Spark:
+    points: str  # "x,y x,y …" in a SPARK_WIDTH × SPARK_HEIGHT viewBox
+    area: str
+    low: int
+    high: int
+    count: int
+    width: int = SPARK_WIDTH
+    height: int = SPARK_HEIGHT
+
+
+@dataclass(frozen=True)
+class Tile:
+    stream_id: str
+    name: str
+    status: str
+    rank: int
+    lamps: tuple[Lamp, ...]
+    views: int | None
+    spark: Spark | None
+    live_since: datetime | None
+    live_seconds: float | None
+    preparing_since: datetime | None
+    preparing_seconds: float | None
+    deadline: datetime | None  # a drop: when FastPix ends the broadcast unless the encoder returns
+    remaining: int  # seconds to the deadline, as rendered (wall.js ticks it)
+    can_finish: bool
+
+    @property
+    def deadline_ms(self) -> int | None:
+        return _ms(self.deadline)
+
+    @property
+    def live_since_ms(self) -> int | None:
+        return _ms(self.live_since)
+
+    @property
+    def preparing_since_ms(self) -> int | None:
+        return _ms(self.preparing_since)
+
+    @property
+    def problem(self) -> str:
+        return PROBLEM_TEXT.get(self.rank, "")
+
+    @property
+    def problem_class(self) -> str:
+        return {DROPPED: "dropped", PREPARING_LONG: "slow", NOT_PLAYABLE: "unplayable"}.get(self.rank, "")
+
+    @property
+    def countdown(self) -> str:
+        minutes, seconds = divmod(max(self.remaining, 0), 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+# ---------------------------------------------------------------- reading the memory
+
+
+def _lamps(row: MirroredStream, readiness: Readiness | None, now: datetime) -> tuple[Lamp, ...]:
+    if readiness is None:
+        # The readiness job has not judged this stream yet: encoder and live as the mirror has them.
+        encoder = Light.OFF if row.disconnected_at else Light.ON
+        live = Light.ON if row.status == "active" else Light.OFF
+        return (
+            Lamp("Encoder", encoder, LIGHT_WORDS["encoder"][encoder]),
+            Lamp("Live", live, LIGHT_WORDS["live"][live]),
+            Lamp("Playable", Light.UNKNOWN, "unknown", reason="not checked yet"),
+        )
+    return tuple(
+        Lamp(
+            label,
+            state,
+            LIGHT_WORDS[key].get(state, "unknown"),
+            since,
+            readiness.playable_reason if key == "playable" and state != Light.ON else "",
+            (now - since).total_seconds() if since else None,
+        )
+        for key, label, state, since in (
+            ("encoder", "Encoder", readiness.encoder, readiness.encoder_changed_at),
+            ("live", "Live", readiness.live, readiness.live_changed_at),
+            ("playable", "Playable", readiness.playable, readiness.playable_changed_at),
+        )
+    )
+
+
+def _preparing_since(rows: Sequence[MirroredStream], readiness: dict[str, Readiness]) -> dict[str, datetime]:
+    """Since when each preparing stream has been preparing: when its encoder light turned on, else its
+    newest preparing or connected event. Unknown ones are left out (never called "too long")."""
+    found: dict[str, datetime] = {}
+    missing = []
+    for row in rows:
+        if row.status != "preparing":
+            continue
+        lights = readiness.get(row.stream_id)
+        if lights is not None and lights.encoder == Light.ON and lights.encoder_changed_at is not None:
+            found[row.stream_id] = lights.encoder_changed_at
+        else:
+            missing.append(row.stream_id)
+    if missing:
+        events = (
+            ReceivedEvent.objects.filter(
+                stream_id__in=missing,
+                event_type__in=("video.live_stream.preparing", "video.live_stream.connected"),
+                occurred_at__isnull=False,
+            )
+            .values("stream_id")
+            .annotate(newest=Max("occurred_at"))
+        )
+        found.update({event["stream_id"]: event["newest"] for event in events})
+    return found
+
+
+def _samples(stream_ids: Iterable[str], since: datetime) -> dict[str, list[tuple[datetime, int]]]:
+    by_stream: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    rows = ViewerSample.objects.filter(stream_id__in=list(stream_ids), at__gte=since).order_by("at", "id")
+    for stream_id, at, views in rows.values_list("stream_id", "at", "views"):
+        by_stream[stream_id].append((at, views))
+    return by_stream
+
+
+def sparkline(samples: Sequence[tuple[datetime, int]]) -> Spark | None:
+    """The samples as a small line: time across, 0 to the highest count up. Each of SPARK_POINTS/2 time
+    buckets keeps its lowest and highest sample, so a spike is never smoothed away."""
+    if not samples:
+        return None
+    if len(samples) > SPARK_POINTS:
+        buckets = SPARK_POINTS // 2
+        size = len(samples) / buckets
+        kept: list[tuple[datetime, int]] = []
+        for index in range(buckets):
+            bucket = samples[round(index * size) : round((index + 1) * size)]
+            if bucket:
+                lowest, highest = min(bucket, key=lambda s: s[1]), max(bucket, key=lambda s: s[1])
+                kept.extend(sorted({lowest, highest}))
+        samples = kept
+    start, end = samples[0][0], samples[-1][0]
+    span = (end - start).total_seconds()
+    high = max(views for _, views in samples)
+    top = max(high, 1)
+    inner = SPARK_HEIGHT - 2  # a line at the top or bottom stays inside the box
+
+    def x(at: datetime) -> float:
+        return round(SPARK_WIDTH * (at - start).total_seconds() / span, 1) if span else 0.0
+
+    def y(views: int) -> float:
+        return round(1 + inner - inner * views / top, 1)
+
+    coordinates = [(x(at), y(views)) for at, views in samples]
+    if len(coordinates) == 1:  # one sample: a level line across
+        coordinates.append((float(SPARK_WIDTH), coordinates[0][1]))
+    line = " ".join(f"{cx},{cy}" for cx, cy in coordinates)
+    area = f"{coordinates[0][0]},{SPARK_HEIGHT} {line} {coordinates[-1][0]},{SPARK_HEIGHT}"
+    return Spark(line, area, min(views for _, views in samples), high, len(samples))
+
+
+def _deadline(row: MirroredStream) -> datetime | None:
+    if row.disconnected_at is None:
+        return None
+    window = (row.settings or {}).get("reconnect_window") or DEFAULT_RECONNECT_WINDOW
+    return row.disconnected_at + timedelta(seconds=int(window))
+
+
+def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
+    """Every preparing and live stream of the mirror, problems first (see the module's docstring)."""
+    now = now or timezone.now()
+    rows = list(MirroredStream.objects.filter(status__in=SHOWN, deleted_at=None))
+    ids = [row.stream_id for row in rows]
+    readiness = {r.stream_id: r for r in Readiness.objects.filter(stream_id__in=ids)} if ids else {}
+    preparing = _preparing_since(rows, readiness)
+    active = [row for row in rows if row.status == "active"]
+    samples = _samples((row.stream_id for row in active), now - SPARK_WINDOW) if active else {}
+    made = []
+    for row in rows:
+        lamps = _lamps(row, readiness.get(row.stream_id), now)
+        deadline = _deadline(row)
+        since = preparing.get(row.stream_id)
+        if deadline is not None:
+            rank = DROPPED
+        elif row.status == "preparing":
+            rank = PREPARING_LONG if since is not None and now - since >= PREPARING_TOO_LONG else PREPARING
+        elif lamps[2].state in (Light.OFF, Light.UNKNOWN):
+            rank = NOT_PLAYABLE
+        else:
+            rank = LIVE
+        live = row.status == "active"
+        made.append(
+            Tile(
+                stream_id=row.stream_id,
+                name=row.name,
+                status=row.status,
+                rank=rank,
+                lamps=lamps,
+                views=row.viewers if live else None,
+                spark=sparkline(samples.get(row.stream_id, ())) if live else None,
+                live_since=row.live_since if live else None,
+                live_seconds=(now - row.live_since).total_seconds() if live and row.live_since else None,
+                preparing_since=since,
+                preparing_seconds=(now - since).total_seconds() if since else None,
+                deadline=deadline,
+                remaining=math.ceil((deadline - now).total_seconds()) if deadline else 0,
+                can_finish=can_finish and policy.allows(row.status, "finish"),
+            )
+        )
+    return sorted(made, key=_order)
+
+
+def _order(tile: Tile) -> tuple[Any, ...]:
+    if tile.rank == DROPPED:
+        first: Any = tile.deadline  # the soonest to be ended first
+    elif tile.rank in (PREPARING_LONG, PREPARING):
+        first = tile.preparing_since or timezone.now()  # the longest waiting first
+    else:
+        first = -(tile.views or 0)  # the biggest audience first
+    return (tile.rank, first, tile.name.lower(), tile.stream_id)
+
+
+def _turns_at(wall: Sequence[Tile], now: datetime) -> int:
+    """When, with nothing else changing, the wall would still look different: the first moment a preparing
+    stream becomes "preparing too long" (epoch seconds; 0: never). Carried in the poll's token, so an
+    unchanged poll can be answered without reading the streams and still reorders on time."""
+    moments = [
+        tile.preparing_since + PREPARING_TOO_LONG
+        for tile in wall
+        if tile.rank == PREPARING and tile.preparing_since is not None
+    ]
+    upcoming = [moment for moment in moments if moment > now]
+    return math.ceil(min(upcoming).timestamp()) if upcoming else 0
+
+
+def _token(version: int, sampling: bool, turns_at: int) -> str:
+    return f"{version}-{int(sampling)}-{turns_at}"
+
+
+def _unchanged(token: str, expected_prefix: str) -> bool:
+    """The poll's token shows the same version and sampling state, and no preparing stream has crossed
+    the "too long" line since it was rendered."""
+    if not token.startswith(expected_prefix):
+        return False
+    turns_at = token[len(expected_prefix) :]
+    return turns_at.isdigit() and (turns_at == "0" or timezone.now().timestamp() < int(turns_at))
+
+
+# ---------------------------------------------------------------- the view
+
+
+@require_GET
+@requires("view_streams")
+@vary_on_headers("HX-Request")
+@never_cache
+def wall(request: HtmxHttpRequest) -> HttpResponse:
+    """The wall, and (an htmx request carrying `?v=`) its 1 s poll: the poller alone while nothing it
+    shows changed, else the tiles, morphed in place so that the focused tile keeps its focus."""
+    now_pulse = pulse()  # one query, read before the tiles: a change landing meanwhile shows next time
+    sampling = now_pulse.freshness.sampling
+    prefix = f"{now_pulse.version}-{int(sampling)}-"
+    polling = bool(request.htmx) and "v" in request.GET
+    delay = _poll_delay()
+    if polling and _unchanged(request.GET["v"], prefix):
+        poller = {"poll_url": _poll_url(request.GET["v"]), "poll_delay": delay}
+        return render(request, "wall/wall.html#wall-poller", poller)
+    now = timezone.now()
+    shown = tiles(_role_flags(request)["finish"], now)
+    token = _token(now_pulse.version, sampling, _turns_at(shown, now))
+    context = {
+        "tiles": shown,
+        "drops": [tile for tile in shown if tile.rank == DROPPED],
+        "sampling": sampling,
+        "poll_url": _poll_url(token),
+        "poll_delay": delay,
+        "server_now_ms": _ms(now),
+        "live_count": sum(1 for tile in shown if tile.status == "active"),
+        "preparing_count": sum(1 for tile in shown if tile.status == "preparing"),
+    }
+    if polling:
+        return render(request, "wall/wall.html#wall-update", context)
+    return render(request, "wall/wall.html", context)
+
+
+def _poll_url(token: str) -> str:
+    return f"{reverse('wall')}?v={token}"
