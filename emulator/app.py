@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator import api, control, errors
+from emulator import api, control, errors, playback
 from emulator.errors import ApiError
 from emulator.faults import Fault
 from emulator.runtime import DEFAULT_SECRET, DEFAULT_TOKEN_ID, Emulator
@@ -216,7 +216,8 @@ def create_app(
     v1 = Router(api.routes(emu), redirect_slashes=False)
     controls = Router(control.routes(emu, simulation), redirect_slashes=False)
     app = Starlette(
-        routes=[Mount("/v1", app=v1), Mount("/_emulator", app=controls)],
+        # The stream host's and the player's stand-ins (emulator/playback.py) share the origin.
+        routes=[Mount("/v1", app=v1), Mount("/_emulator", app=controls), *playback.routes(emu)],
         middleware=[Middleware(Gateway, emu=emu)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
