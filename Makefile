@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install chromium lint test test-services test-fast run demo bench mutation clean
+.PHONY: install chromium zbar lint test test-services test-fast run demo bench mutation clean
 
 $(RUNTIME_STAMP): requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# The encoder-setup test decodes the QR code it draws with zbarimg (Debian's zbar-tools).
+zbar:
+	@command -v zbarimg >/dev/null 2>&1 || { \
+	  echo "Installing Debian's zbar-tools for the QR code test…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zbar-tools >/dev/null; }
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,11 +51,11 @@ lint: $(DEV_STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
 
-test: $(DEV_STAMP) chromium lint
+test: $(DEV_STAMP) chromium zbar lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not services"
 
 # The same suite on throwaway PostgreSQL and Redis servers (installed from Debian if missing).
-test-services: $(DEV_STAMP) chromium
+test-services: $(DEV_STAMP) chromium zbar
 	scripts/test_services.sh
 
 # Without the browser journeys, for a quick loop while coding.

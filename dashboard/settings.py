@@ -214,6 +214,8 @@ FASTPIX_STREAM_URL = _url("FASTPIX_STREAM_URL", "https://stream.fastpix.com")
 FASTPIX_IMAGES_URL = _url("FASTPIX_IMAGES_URL", "https://images.fastpix.com")
 FASTPIX_RTMPS_URL = env.str("FASTPIX_RTMPS_URL", default="rtmps://live.fastpix.com:443/live")
 FASTPIX_SRT_HOST = env.str("FASTPIX_SRT_HOST", default="live.fastpix.com:778")
+# Seconds the QR code of the full ingest URL (stream key included) stays on screen after a reveal.
+QR_VISIBLE_SECONDS = int(_number("QR_VISIBLE_SECONDS", 60, minimum=1, maximum=600))
 # How long one viewer count is shared by everyone watching (Django's cache, so Redis shares it too).
 VIEWER_COUNT_TTL = _number("VIEWER_COUNT_TTL", 5.0, minimum=0.5, maximum=300)
 # Loads of the same list page this close together share one FastPix call (a reload always asks afresh).

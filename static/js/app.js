@@ -175,6 +175,64 @@
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
   });
 
+  // Encoder setup (templates/streams/_encoder_setup.html): without JavaScript every encoder is a section;
+  // here they become tabs (the ARIA tabs pattern: arrows, Home and End move between tabs). The card is
+  // swapped whole after a reveal, so the chosen tab is remembered and chosen again.
+  var chosenTab = {};
+  function chooseTab(box, tab, focus) {
+    box.querySelectorAll("[role=tab]").forEach(function (other) {
+      var on = other === tab;
+      other.setAttribute("aria-selected", on ? "true" : "false");
+      other.tabIndex = on ? 0 : -1;
+      document.getElementById(other.getAttribute("aria-controls")).hidden = !on;
+    });
+    chosenTab[box.id] = tab.id;
+    if (focus) tab.focus();
+  }
+  function wireTabs() {
+    document.querySelectorAll("[data-tabs]:not([data-tabs-wired])").forEach(function (box) {
+      box.setAttribute("data-tabs-wired", "");
+      var list = box.querySelector("[data-tablist]");
+      var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
+      tabs.forEach(function (tab) {
+        var panel = document.getElementById(tab.getAttribute("aria-controls"));
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", tab.id);
+        panel.tabIndex = 0;
+      });
+      list.hidden = false;
+      box.classList.add("tabbed");
+      chooseTab(box, document.getElementById(chosenTab[box.id]) || tabs[0], false);
+      list.addEventListener("click", function (event) {
+        var tab = event.target.closest("[role=tab]");
+        if (tab) chooseTab(box, tab, true);
+      });
+      list.addEventListener("keydown", function (event) {
+        var at = tabs.indexOf(event.target);
+        if (at === -1) return;
+        var to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+        if (to === undefined) return;
+        event.preventDefault();
+        chooseTab(box, tabs[(to + tabs.length) % tabs.length], true);
+      });
+    });
+  }
+  // The QR code of the ingest URL (stream key included) leaves the screen after the server's delay.
+  function wireQr() {
+    document.querySelectorAll("[data-qr-seconds]:not([data-qr-timed])").forEach(function (qr) {
+      qr.setAttribute("data-qr-timed", "");
+      window.setTimeout(function () {
+        var note = document.createElement("p");
+        note.className = "hint";
+        note.textContent = qr.getAttribute("data-qr-gone");
+        qr.replaceWith(note);
+      }, parseFloat(qr.getAttribute("data-qr-seconds")) * 1000);
+    });
+  }
+  function wireEncoderSetup() { wireTabs(); wireQr(); }
+  document.addEventListener("DOMContentLoaded", wireEncoderSetup);
+  document.addEventListener("htmx:afterSettle", wireEncoderSetup);
+
   function copyText(button) {
     var source = document.getElementById(button.getAttribute("data-copy"));
     if (!source) return;

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from streams import audit
+from streams import audit, encoders
 from streams.client import FastPixError, LiveStream, NotFound, get_client
 from streams.forms import RECONNECT_HINT
 from streams.live import (
@@ -114,6 +114,12 @@ def _detail_context(
         "views": views,
         "actions": actions_allowed(request, stream.status),
         "can_reveal": request.user.has_perm(perm("reveal_secrets")),
+        # Encoder tabs for those who may see ingest details; secrets only from this reveal (if any).
+        "setup": (
+            encoders.setup(stream, extra.get("revealed") or {})
+            if request.user.has_perm(perm("reveal_secrets"))
+            else None
+        ),
         "can_edit": request.user.has_perm(perm("edit_stream")),
         "revealed": {},
         "playback": [
