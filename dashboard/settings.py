@@ -245,6 +245,8 @@ RECONCILE_SECONDS = _number("RECONCILE_SECONDS", 60, minimum=1, maximum=3600)
 EVENT_QUIET_SECONDS = _number("EVENT_QUIET_SECONDS", 30, minimum=1, maximum=3600)
 # How long a worker's lease lasts unless renewed: a standby takes over at most this long after a crash.
 WORKER_LEASE_SECONDS = _number("WORKER_LEASE_SECONDS", 5, minimum=1, maximum=600)
+# Seconds the worker waits for a stream's HLS manifest (the Playable light) before saying "unknown".
+PROBE_TIMEOUT_SECONDS = _number("PROBE_TIMEOUT_SECONDS", 2.0, minimum=0.1, maximum=30)
 # Viewer samples are kept whole this many days, then thinned to one a minute.
 SAMPLE_KEEP_DAYS = int(_number("SAMPLE_KEEP_DAYS", 30, minimum=1, maximum=3650))
 

@@ -38,7 +38,7 @@ from streams.live import (
     views_of,
     workspace_version,
 )
-from streams.models import AuditEntry, MirroredStream
+from streams.models import AuditEntry, MirroredStream, Readiness
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
 from streams.views.streams import _poll_delay, actions_allowed
@@ -62,7 +62,13 @@ def _poll_url(stream_id: str, token: str = "") -> str:
 def _memory_context(stream_id: str, row: MirroredStream | None) -> dict[str, Any]:
     """The parts of the page that come from the console's memory: the audience and the run-of-show."""
     seen = history.audience(row)
-    return {"audience": seen, "timeline": history.timeline(stream_id, seen), "show_memory": True}
+    return {
+        "audience": seen,
+        "timeline": history.timeline(stream_id, seen),
+        # The readiness lights (streams/workspace/readiness.py): the job bumps the version when one changes.
+        "readiness": Readiness.objects.filter(stream_id=stream_id).first(),
+        "show_memory": True,
+    }
 
 
 def _memory_html(memory: dict[str, Any], status: str) -> str:

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from streams.client import FastPixError
 from streams.models import ReceivedEvent, WorkerRun
-from streams.workspace import reconcile, sampler
+from streams.workspace import readiness, reconcile, sampler
 from streams.workspace.lease import WORKER, Keeper
 from streams.workspace.pacing import Context, Interrupted, JobFailed, Pacer, worker_client
 
@@ -65,11 +65,16 @@ def _sample(ctx: Context) -> dict[str, Any]:
     return sampler.sample(ctx, float(settings.VIEWER_COUNT_TTL))
 
 
+def _judge_readiness(ctx: Context) -> dict[str, Any]:
+    return readiness.judge(ctx, float(settings.VIEWER_COUNT_TTL))
+
+
 JOBS = (
     Job("reconcile", lambda: float(settings.RECONCILE_SECONDS), reconcile.reconcile),
     Job("sample", lambda: float(settings.VIEWER_COUNT_TTL), _sample),
     Job("refresh", lambda: float(settings.VIEWER_COUNT_TTL), reconcile.refresh, wanted=webhooks_quiet),
     Job("thin", lambda: float(THIN_SECONDS), sampler.thin),
+    Job("readiness", lambda: float(settings.VIEWER_COUNT_TTL), _judge_readiness),
 )
 
 

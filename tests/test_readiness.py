@@ -1,0 +1,355 @@
+"""The readiness job (streams/workspace/readiness.py): three lights per preparing or live stream, the
+Playable one from fetching its HLS manifest over real HTTP, from the emulator's stream host or from a tiny
+local server that misbehaves (hangs, junk, redirects)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from streams.models import Readiness, WorkerRun
+from streams.workspace import mirror, readiness, reconcile
+from streams.workspace.pacing import Context
+from streams.workspace.worker import JOBS, run_job
+
+pytestmark = pytest.mark.django_db
+
+Light = Readiness.Light
+LIVE_PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n1.ts\n#EXTINF:2.0,\n2.ts\n"
+
+
+class Host:
+    """A stream host on 127.0.0.1 answering `routes[path] = (status, headers, body)`, recording every hit;
+    an unknown path is a 404. `hang` paths never answer (until the server stops)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], str]] = {}
+        self.hits: list[str] = []
+        self.release = threading.Event()
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.hits.append(self.path)
+                status, headers, body = host.routes.get(self.path, (404, {}, "not found"))
+                if status == 0:  # hang
+                    host.release.wait(10)
+                    return
+                payload = body.encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    server = Host()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stream_host(emulator: Any, emulator_server: Any, settings: Any) -> Any:
+    """The console probes the emulator's stand-in stream host."""
+    settings.FASTPIX_STREAM_URL = f"{emulator_server.base_url}/stream"
+    settings.PROBE_TIMEOUT_SECONDS = 0.5
+    return emulator
+
+
+def mirrored() -> None:
+    reconcile.reconcile(Context.standalone())
+
+
+def judge(period: float = 0.2) -> dict[str, Any]:
+    return readiness.judge(Context.standalone(), period)
+
+
+def lights(stream_id: str) -> Readiness:
+    return Readiness.objects.get(stream_id=stream_id)
+
+
+def playback_id(stream: dict[str, Any]) -> str:
+    return str(stream["playbackIds"][0]["id"])
+
+
+def forget_probes() -> None:
+    """As if the last probes were a period ago: the next round probes again."""
+    Readiness.objects.update(probed_at=timezone.now() - timedelta(minutes=1))
+
+
+def test_an_active_stream_is_green_a_preparing_one_has_no_segments_yet_and_an_idle_one_is_not_probed(
+    stream_host: Any,
+) -> None:
+    active = stream_host.create_stream(status="active")["streamId"]
+    preparing = stream_host.create_stream(status="preparing")["streamId"]
+    idle = stream_host.create_stream(status="idle")["streamId"]
+    mirrored()
+
+    detail = judge()
+
+    on = lights(active)
+    assert (on.encoder, on.live, on.playable, on.playable_reason) == (Light.ON, Light.ON, Light.ON, "")
+    waiting = lights(preparing)
+    assert (waiting.encoder, waiting.live, waiting.playable) == (Light.ON, Light.OFF, Light.OFF)
+    assert waiting.playable_reason == "no segments yet"
+    assert not Readiness.objects.filter(stream_id=idle).exists()
+    assert (detail["streams"], detail["probed"]) == (2, 2)
+    assert on.probed_at is not None
+
+
+def test_a_stream_with_only_private_playback_ids_needs_a_signed_token_and_is_never_fetched(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    settings.FASTPIX_STREAM_URL = host.url  # a fetch would show up here
+    stream = stream_host.create_stream(status="active", accessPolicy="private")
+    mirrored()
+
+    judge()
+
+    row = lights(stream["streamId"])
+    assert (row.playable, row.playable_reason) == (Light.PRIVATE, "needs a signed token")
+    assert row.get_playable_display() == "Needs a signed token"
+    assert host.hits == []
+
+
+def test_a_manifest_that_hangs_is_unknown_never_green(stream_host: Any) -> None:
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    stream_host.add_fault(r"^/stream/", latency_ms=3000, times=None)
+
+    began = timezone.now()
+    judge()
+
+    row = lights(stream["streamId"])
+    assert row.playable == Light.UNKNOWN
+    assert row.playable_reason == "unknown: no answer within 0.5 s"
+    assert (timezone.now() - began).total_seconds() < 2.5  # the probe gave up at its timeout
+
+
+def test_a_manifest_that_never_answers_at_all_is_unknown(stream_host: Any, host: Host, settings: Any) -> None:
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    host.routes[f"/{playback_id(stream)}.m3u8"] = (0, {}, "")
+
+    judge()
+
+    row = lights(stream["streamId"])
+    assert (row.playable, row.playable_reason) == (Light.UNKNOWN, "unknown: no answer within 0.5 s")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ("<html>Service unavailable</html>", 200, "unknown: the answer is not an HLS playlist"),
+        ("", 200, "unknown: the answer is not an HLS playlist"),
+        ("#EXTM3U\n#EXTINF:2.0,\n1.ts\n", 503, "unknown: the stream host answered 503"),
+        ("denied", 403, "unknown: the stream host refused it (403)"),
+    ],
+)
+def test_junk_or_an_error_is_unknown_with_the_reason(
+    stream_host: Any, body: str, status: int, reason: str
+) -> None:
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    stream_host.add_fault(r"^/stream/", status=status, raw_body=body, content_type="text/html", times=None)
+
+    judge()
+
+    row = lights(stream["streamId"])
+    assert (row.playable, row.playable_reason) == (Light.UNKNOWN, reason)
+
+
+def test_a_404_is_not_playing_yet(stream_host: Any, host: Host, settings: Any) -> None:
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+
+    judge()
+
+    assert (lights(stream["streamId"]).playable, lights(stream["streamId"]).playable_reason) == (
+        Light.OFF,
+        "not playing yet",
+    )
+
+
+def test_a_redirect_to_another_host_is_unknown_and_not_followed(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    elsewhere = Host()
+    try:
+        stream = stream_host.create_stream(status="active")
+        mirrored()
+        settings.FASTPIX_STREAM_URL = host.url
+        path = f"/{playback_id(stream)}.m3u8"
+        elsewhere.routes[path] = (200, {}, LIVE_PLAYLIST)  # green, were it followed
+        target = f"{elsewhere.url}{path}?token=secret"
+        host.routes[path] = (302, {"Location": target}, "")
+
+        judge()
+
+        row = lights(stream["streamId"])
+        netloc = elsewhere.url.removeprefix("http://")
+        assert (row.playable, row.playable_reason) == (Light.UNKNOWN, f"unknown: redirected to {netloc}")
+        assert "secret" not in row.playable_reason
+        assert host.hits == [path]
+        assert elsewhere.hits == []
+    finally:
+        elsewhere.stop()
+
+
+def test_a_redirect_on_the_same_host_is_followed_once_but_not_twice(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    first = stream_host.create_stream(status="active")
+    second = stream_host.create_stream(status="active")
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    host.routes[f"/{playback_id(first)}.m3u8"] = (301, {"Location": "/moved/live.m3u8"}, "")
+    host.routes["/moved/live.m3u8"] = (200, {}, LIVE_PLAYLIST)
+    host.routes[f"/{playback_id(second)}.m3u8"] = (302, {"Location": "/hop.m3u8"}, "")
+    host.routes["/hop.m3u8"] = (302, {"Location": "/moved/live.m3u8"}, "")
+
+    judge()
+
+    assert lights(first["streamId"]).playable == Light.ON
+    looping = lights(second["streamId"])
+    assert (looping.playable, looping.playable_reason) == (
+        Light.UNKNOWN,
+        "unknown: redirected more than once",
+    )
+
+
+def test_a_master_playlist_is_green_only_when_its_first_variant_has_segments(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    ready = stream_host.create_stream(status="active")
+    empty = stream_host.create_stream(status="active")
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    master = (
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\n{}/low.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1\nx.m3u8\n"
+    )
+    host.routes[f"/{playback_id(ready)}.m3u8"] = (200, {}, master.format("ready"))
+    host.routes["/ready/low.m3u8"] = (200, {}, LIVE_PLAYLIST)
+    host.routes[f"/{playback_id(empty)}.m3u8"] = (200, {}, master.format("empty"))
+    host.routes["/empty/low.m3u8"] = (200, {}, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n")
+
+    judge()
+
+    assert lights(ready["streamId"]).playable == Light.ON
+    not_yet = lights(empty["streamId"])
+    assert (not_yet.playable, not_yet.playable_reason) == (Light.OFF, "no segments yet")
+    assert "/ready/low.m3u8" in host.hits
+    assert "/x.m3u8" not in host.hits  # only the first variant
+
+
+def test_change_times_are_kept_and_the_version_moves_only_when_a_light_changes(stream_host: Any) -> None:
+    stream = stream_host.create_stream(status="preparing")
+    stream_id = stream["streamId"]
+    mirrored()
+    judge()
+    before = lights(stream_id)
+    version = mirror.version()
+
+    forget_probes()
+    judge()  # nothing changed
+
+    again = lights(stream_id)
+    assert mirror.version() == version
+    assert (again.encoder_changed_at, again.live_changed_at, again.playable_changed_at) == (
+        before.encoder_changed_at,
+        before.live_changed_at,
+        before.playable_changed_at,
+    )
+    assert again.probed_at > before.probed_at  # probed again, written quietly
+
+    stream_host.go_live(stream_id)
+    mirrored()
+    version = mirror.version()
+    forget_probes()
+    judge()
+
+    live = lights(stream_id)
+    assert mirror.version() > version
+    assert (live.live, live.playable) == (Light.ON, Light.ON)
+    assert live.encoder_changed_at == before.encoder_changed_at  # the encoder stayed connected
+    assert live.live_changed_at > before.live_changed_at
+    assert live.playable_changed_at > before.playable_changed_at
+
+
+def test_a_stream_is_probed_at_most_once_per_period(stream_host: Any, host: Host, settings: Any) -> None:
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    host.routes[f"/{playback_id(stream)}.m3u8"] = (200, {}, LIVE_PLAYLIST)
+
+    judge(period=30)  # one stream: probed at once
+    second = judge(period=30)
+
+    assert len(host.hits) == 1
+    assert second["probed"] == 0
+
+
+def test_a_stream_no_longer_live_has_its_lights_set_off_and_is_not_probed_again(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    stream = stream_host.create_stream(status="active")
+    stream_id = stream["streamId"]
+    mirrored()
+    judge()
+    assert lights(stream_id).playable == Light.ON
+
+    stream_host.disconnect(stream_id, expire=True)
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    version = mirror.version()
+    forget_probes()
+    detail = judge()
+
+    row = lights(stream_id)
+    assert (row.encoder, row.live, row.playable, row.playable_reason) == (Light.OFF, Light.OFF, Light.OFF, "")
+    assert detail["ended"] == 1
+    assert mirror.version() > version
+    assert host.hits == []
+
+
+def test_the_workers_readiness_job_runs_and_records_its_round(stream_host: Any, settings: Any) -> None:
+    settings.VIEWER_COUNT_TTL = 0.5
+    stream = stream_host.create_stream(status="active")
+    mirrored()
+    job = next(job for job in JOBS if job.name == "readiness")
+
+    assert run_job(job, Context.standalone())
+
+    run = WorkerRun.objects.get(job="readiness")
+    assert run.error == ""
+    assert run.detail["probed"] == 1
+    assert run.detail["on"] == 1
+    assert lights(stream["streamId"]).playable == Light.ON
