@@ -22,7 +22,7 @@ could read, so these come from FastPix's own live-streaming demo apps, the setti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import segno
 from django.conf import settings
@@ -82,7 +82,6 @@ class Setup:
     ingest_url: str  # the full RTMPS URL with the key; "" until the key is revealed
     qr_svg: SafeString | None = None
     qr_seconds: int = 60
-    revealed: frozenset[str] = field(default_factory=frozenset)
 
 
 def profile_for(max_resolution: str) -> Profile:
@@ -224,5 +223,4 @@ def setup(stream: LiveStream, revealed: dict[str, str]) -> Setup:
         ingest_url=full,
         qr_svg=qr_svg(full, "QR code of the full ingest URL with the stream key") if full else None,
         qr_seconds=int(settings.QR_VISIBLE_SECONDS),
-        revealed=frozenset(name for name, value in revealed.items() if value),
     )
