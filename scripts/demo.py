@@ -104,6 +104,11 @@ def main() -> None:
             FASTPIX_TOKEN_ID=EMULATOR_TOKEN_ID,
             FASTPIX_SECRET_KEY=EMULATOR_SECRET,
             FASTPIX_WEBHOOK_SECRET=webhook_secret(),
+            # The emulator's stand-ins for FastPix's player and stream host (emulator/playback.py): the
+            # preview and recordings play its test pattern instead of a broken frame, and the Playable
+            # light probes its manifests. The console's CSP frames the player's origin (settings).
+            FASTPIX_PLAYER_URL=f"http://127.0.0.1:{emulator_port}/player",
+            FASTPIX_STREAM_URL=f"http://127.0.0.1:{emulator_port}/stream",
         )
 
     manage(env, "migrate", "--noinput", "-v0")
