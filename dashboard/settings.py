@@ -250,6 +250,38 @@ PROBE_TIMEOUT_SECONDS = _number("PROBE_TIMEOUT_SECONDS", 2.0, minimum=0.1, maxim
 # Viewer samples are kept whole this many days, then thinned to one a minute.
 SAMPLE_KEEP_DAYS = int(_number("SAMPLE_KEEP_DAYS", 30, minimum=1, maximum=3650))
 
+# Drop alerts and incidents (streams/workspace/alerts.py, notify.py): who hears about a drop, a stream that
+# did not reconnect, a failed recording or a broadcast far longer than planned. Neither set: nobody is told
+# (the pages and the event inspector still show them).
+ALERT_EMAILS = [address.strip() for address in env.list("ALERT_EMAILS", default=[]) if address.strip()]
+if any("@" not in address for address in ALERT_EMAILS):
+    raise ImproperlyConfigured(f"ALERT_EMAILS must be e-mail addresses, comma-separated, got {ALERT_EMAILS!r}.")
+# A Slack-compatible incoming webhook: one JSON POST {"text": …} per incident. A secret (never logged).
+ALERT_WEBHOOK_URL = _url("ALERT_WEBHOOK_URL", "") if env.str("ALERT_WEBHOOK_URL", default="").strip() else ""
+# The console's own address, for the links in notifications (none without it).
+CONSOLE_URL = _url("CONSOLE_URL", "") if env.str("CONSOLE_URL", default="").strip() else ""
+# "Far longer than planned": live for more than the planned minutes (a stream's `planned_minutes` metadata
+# value, else ALERT_PLANNED_MINUTES) times ALERT_OVERRUN_FACTOR.
+ALERT_PLANNED_MINUTES = _number("ALERT_PLANNED_MINUTES", 120, minimum=1, maximum=100000)
+ALERT_OVERRUN_FACTOR = _number("ALERT_OVERRUN_FACTOR", 1.5, minimum=1, maximum=100)
+# A failed notification is tried again after ALERT_RETRY_SECONDS, doubled each time up to
+# ALERT_RETRY_MAX_SECONDS, ALERT_MAX_ATTEMPTS times in all; each attempt waits at most ALERT_TIMEOUT.
+ALERT_RETRY_SECONDS = _number("ALERT_RETRY_SECONDS", 5, minimum=0.1, maximum=3600)
+ALERT_RETRY_MAX_SECONDS = _number("ALERT_RETRY_MAX_SECONDS", 300, minimum=1, maximum=86400)
+ALERT_MAX_ATTEMPTS = int(_number("ALERT_MAX_ATTEMPTS", 8, minimum=1, maximum=100))
+ALERT_TIMEOUT = _number("ALERT_TIMEOUT", 10, minimum=0.5, maximum=120)
+# How the e-mail leaves: smtp://host:25, smtp+tls://user:password@host:587, consolemail:// (django-environ).
+_EMAIL = _parsed("EMAIL_URL", env.email_url_config, env.EMAIL_SCHEMES, "smtp://localhost:25")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT") or 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = ALERT_TIMEOUT
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FastPix console <console@localhost>")
+
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)

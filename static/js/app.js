@@ -257,6 +257,38 @@
     }
   }
 
+  // Drop alerts (templates/streams/_drop_alert.html): each [data-deadline] counts down every second. The
+  // deadline is the server's time, so the count runs on the server's clock: data-now says what time it was
+  // there when the banner was rendered, and the difference from this clock is kept per render. While a
+  // drop banner ([data-drop]) is on the page the tab's title says so, and says so no more once it goes.
+  var DROPPED = "\u26a0 Dropped \u2014 ";
+  var plainTitle = null;
+  var skews = new WeakMap();
+  function countdownText(seconds) {
+    var hours = Math.floor(seconds / 3600), minutes = Math.floor((seconds % 3600) / 60), rest = seconds % 60;
+    return hours ? hours + ":" + pad(minutes) + ":" + pad(rest) : minutes + ":" + pad(rest);
+  }
+  function tickDrops() {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var rendered = el.getAttribute("data-now");
+      var skew = skews.get(el);
+      if (!skew || skew.rendered !== rendered) {
+        skew = { rendered: rendered, ms: (Date.parse(rendered) || Date.now()) - Date.now() };
+        skews.set(el, skew);
+      }
+      var left = (Date.parse(el.getAttribute("data-deadline")) - (Date.now() + skew.ms)) / 1000;
+      var text = countdownText(Math.max(0, Math.ceil(left)));
+      if (el.textContent !== text) el.textContent = text;
+    });
+    if (plainTitle === null) plainTitle = document.title.replace(DROPPED, "");
+    var title = document.querySelector("[data-drop]") ? DROPPED + plainTitle : plainTitle;
+    if (document.title !== title) document.title = title;
+  }
+  document.addEventListener("DOMContentLoaded", tickDrops);
+  document.addEventListener("htmx:afterSettle", tickDrops);
+  document.addEventListener("htmx:oobAfterSwap", tickDrops);
+  window.setInterval(tickDrops, 1000);
+
   // Times: the server writes "29 Nov 2026, 14:05" in its own zone with "3 hours ago" as the title
   // (streams/templatetags/console.py `when`); here the same format, in the browser's zone.
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

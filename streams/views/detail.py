@@ -42,7 +42,7 @@ from streams.models import AuditEntry, MirroredStream, Readiness
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
 from streams.views.streams import _poll_delay, actions_allowed
-from streams.workspace import history, mirror
+from streams.workspace import alerts, history, mirror
 from streams.workspace.freshness import pulse
 
 SECRET_FIELDS = {"stream_key": "Stream key", "srt_secret": "SRT secret"}
@@ -60,11 +60,12 @@ def _poll_url(stream_id: str, token: str = "") -> str:
 
 
 def _memory_context(stream_id: str, row: MirroredStream | None) -> dict[str, Any]:
-    """The parts of the page that come from the console's memory: the audience and the run-of-show."""
+    """The parts of the page that come from the console's memory: the audience, the run-of-show and a drop."""
     seen = history.audience(row)
     return {
         "audience": seen,
         "timeline": history.timeline(stream_id, seen),
+        "drop": alerts.drop_of(row),  # the banner: its changes bump the version, so polls bring them
         # The readiness lights (streams/workspace/readiness.py): the job bumps the version when one changes.
         "readiness": Readiness.objects.filter(stream_id=stream_id).first(),
         "show_memory": True,

@@ -23,17 +23,18 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from streams.models import ReceivedEvent, WorkerRun
+from streams.models import Incident, ReceivedEvent, WorkerRun
 from streams.policy import is_stream_id
 from streams.templatetags.console import span
 from streams.views.common import HtmxHttpRequest, requires
-from streams.workspace import intake
+from streams.workspace import intake, notify
 from streams.workspace.freshness import freshness
 
 log = logging.getLogger(__name__)
 
 Verdict = ReceivedEvent.Verdict
 PAGE_SIZE = 50
+INCIDENTS_SHOWN = 20  # the newest incidents and their notifications, above the events
 READ_CHUNK = 64 * 1024
 SIZE_CEILING = 2**31 - 1  # ReceivedEvent.size is a PositiveIntegerField; a declared length may be anything
 STATUS = {Verdict.REJECTED: 401, Verdict.MALFORMED: 400, Verdict.TOO_LARGE: 413}
@@ -195,6 +196,9 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
         "verdicts": Verdict.choices,
         "freshness": [{"label": label, "age": age_text(ages[key])} for key, label in JOB_LABELS],
         "failing_jobs": WorkerRun.objects.exclude(error="").order_by("job"),
+        "incidents": Incident.objects.prefetch_related("notifications")[:INCIDENTS_SHOWN],
+        "alert_emails": settings.ALERT_EMAILS,
+        "alert_webhook_host": notify.webhook_host(),  # the URL itself is a secret
         "webhooks_configured": bool(settings.FASTPIX_WEBHOOK_SECRET),
         "here": request.get_full_path(),
         "previous_query": filters.query(page=page.previous_page_number()) if page.has_previous() else "",

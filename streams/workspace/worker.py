@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from streams.client import FastPixError
 from streams.models import ReceivedEvent, WorkerRun
-from streams.workspace import readiness, reconcile, sampler
+from streams.workspace import alerts, notify, readiness, reconcile, sampler
 from streams.workspace.lease import WORKER, Keeper
 from streams.workspace.pacing import Context, Interrupted, JobFailed, Pacer, worker_client
 
@@ -37,6 +37,7 @@ logger = logging.getLogger("streams.workspace.worker")
 TICK = 0.3  # seconds between two looks at the lease
 THIN_SECONDS = 3600
 MAX_PAUSE = 60.0  # the longest pause after failures in a row
+ALERT_SECONDS = 1.0  # between two looks for incidents, and for notifications due
 
 
 def webhooks_quiet() -> bool:
@@ -74,6 +75,10 @@ JOBS = (
     Job("sample", lambda: float(settings.VIEWER_COUNT_TTL), _sample),
     Job("refresh", lambda: float(settings.VIEWER_COUNT_TTL), reconcile.refresh, wanted=webhooks_quiet),
     Job("thin", lambda: float(THIN_SECONDS), sampler.thin),
+    # Incidents from the mirror every second (a drop's notification leaves within about 2 s of its event),
+    # and their notifications on a lane of their own: a slow e-mail server delays nothing else.
+    Job("alerts", lambda: ALERT_SECONDS, alerts.detect),
+    Job("notify", lambda: ALERT_SECONDS, notify.send_due),
     Job("readiness", lambda: float(settings.VIEWER_COUNT_TTL), _judge_readiness),
 )
 
