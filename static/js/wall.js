@@ -1,13 +1,13 @@
-// The control wall's keyboard and clocks. The wall works without it: the tiles are links, the numbers
-// are rendered by the server, and only the shortcuts and the seconds ticking need this file.
+// The control wall's keyboard and its "live for" clocks. The wall works without it: the tiles are links,
+// the numbers are rendered by the server, and only the shortcuts and the minutes ticking need this file.
 // No inline script, no eval (the CSP forbids both).
 (function () {
   "use strict";
 
   // ---------------------------------------------------------------- clocks
 
-  // The server's clock, not the browser's: the countdown is to FastPix's deadline, and a browser a
-  // minute off must not show a minute too much. #wall-body carries the server's time when rendered.
+  // "Live for" and "preparing for" on the server's clock, not the browser's (a browser a minute off must
+  // not say a minute more): #wall-body carries the server's time when it was rendered.
   var offset = 0;
   function syncClock() {
     var body = document.getElementById("wall-body");
@@ -19,35 +19,22 @@
   }
   var now = function () { return Date.now() + offset; };
 
-  // "less than a minute", "12 min", "1 h 5 min": streams/templatetags/console.py's span, in the browser.
+  // "<1 min", "12 min", "1 h 5 min": streams/views/wall.py's short_span, in the browser.
   function span(seconds) {
-    var minutes = Math.floor(seconds / 60);
-    if (minutes < 1) return "less than a minute";
+    var minutes = Math.floor(Math.max(seconds, 0) / 60);
+    if (minutes < 1) return "<1 min";
     var hours = Math.floor(minutes / 60);
     minutes = minutes % 60;
     if (hours && minutes) return hours + " h " + minutes + " min";
     return hours ? hours + " h" : minutes + " min";
   }
-  function countdown(ms) {
-    var seconds = Math.max(0, Math.ceil(ms / 1000));
-    var rest = seconds % 60;
-    return Math.floor(seconds / 60) + ":" + (rest < 10 ? "0" : "") + rest;
-  }
-  var title = document.title;
+  // A drop's countdown ([data-deadline]) and the tab's title are app.js's, as on a stream's page.
   function tick() {
     var at = now();
-    document.querySelectorAll("#wall [data-deadline]").forEach(function (el) {
-      var text = countdown(Number(el.getAttribute("data-deadline")) - at);
-      if (el.textContent !== text) el.textContent = text;
-    });
     document.querySelectorAll("#wall [data-since]").forEach(function (el) {
       var text = span((at - Number(el.getAttribute("data-since"))) / 1000);
       if (el.textContent !== text) el.textContent = text;
     });
-    // The tab says so too, for a wall left in a background tab.
-    var drops = document.querySelectorAll("#wall-alert [data-deadline]").length;
-    var wanted = drops ? "Dropped: " + drops + " · " + title : title;
-    if (document.title !== wanted) document.title = wanted;
   }
 
   // ---------------------------------------------------------------- keyboard

@@ -51,38 +51,24 @@ PROBLEM_TEXT = {
     NOT_PLAYABLE: "Playable check failing",
 }
 Light = Readiness.Light
-LIGHT_WORDS: dict[str, dict[str, str]] = {
-    "encoder": {Light.ON: "connected", Light.OFF: "not connected", Light.UNKNOWN: "unknown"},
-    "live": {Light.ON: "live", Light.OFF: "not live", Light.UNKNOWN: "unknown"},
-    "playable": {
-        Light.ON: "playable",
-        Light.OFF: "not playable",
-        Light.UNKNOWN: "unknown",
-        Light.PRIVATE: "needs a signed token",
-    },
-}
+
+
+def short_span(seconds: float | None) -> str:
+    """ "<1 min", "12 min", "1 h 5 min": how long, short enough for a tile (wall.js writes the same)."""
+    if seconds is None:
+        return ""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes < 1:
+        return "<1 min"
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
 
 
 def _ms(moment: datetime | None) -> int | None:
     """Epoch milliseconds, what wall.js counts from (no time-zone or ISO parsing in the browser)."""
     return None if moment is None else round(moment.timestamp() * 1000)
-
-
-@dataclass(frozen=True)
-class Lamp:
-    """One readiness light as a tile shows it: its state (for the shape and colour), its word, and when
-    it last changed (None: not known)."""
-
-    label: str
-    state: str
-    word: str
-    since: datetime | None = None
-    reason: str = ""
-    age: float | None = None  # seconds since it changed, as rendered (wall.js ticks it on)
-
-    @property
-    def since_ms(self) -> int | None:
-        return _ms(self.since)
 
 
 @dataclass(frozen=True)
@@ -102,7 +88,7 @@ class Tile:
     name: str
     status: str
     rank: int
-    lamps: tuple[Lamp, ...]
+    readiness: Readiness | None  # templates/streams/_lights.html draws the lights from it
     views: int | None
     spark: Spark | None
     live_since: datetime | None
@@ -114,8 +100,12 @@ class Tile:
     can_finish: bool
 
     @property
-    def deadline_ms(self) -> int | None:
-        return _ms(self.deadline)
+    def live_for(self) -> str:
+        return short_span(self.live_seconds)
+
+    @property
+    def preparing_for(self) -> str:
+        return short_span(self.preparing_seconds)
 
     @property
     def live_since_ms(self) -> int | None:
@@ -142,31 +132,9 @@ class Tile:
 # ---------------------------------------------------------------- reading the memory
 
 
-def _lamps(row: MirroredStream, readiness: Readiness | None, now: datetime) -> tuple[Lamp, ...]:
-    if readiness is None:
-        # The readiness job has not judged this stream yet: encoder and live as the mirror has them.
-        encoder = Light.OFF if row.disconnected_at else Light.ON
-        live = Light.ON if row.status == "active" else Light.OFF
-        return (
-            Lamp("Encoder", encoder, LIGHT_WORDS["encoder"][encoder]),
-            Lamp("Live", live, LIGHT_WORDS["live"][live]),
-            Lamp("Playable", Light.UNKNOWN, "unknown", reason="not checked yet"),
-        )
-    return tuple(
-        Lamp(
-            label,
-            state,
-            LIGHT_WORDS[key].get(state, "unknown"),
-            since,
-            readiness.playable_reason if key == "playable" and state != Light.ON else "",
-            (now - since).total_seconds() if since else None,
-        )
-        for key, label, state, since in (
-            ("encoder", "Encoder", readiness.encoder, readiness.encoder_changed_at),
-            ("live", "Live", readiness.live, readiness.live_changed_at),
-            ("playable", "Playable", readiness.playable, readiness.playable_changed_at),
-        )
-    )
+def playable(readiness: Readiness | None) -> str:
+    """The Playable light: unknown until the readiness job has judged the stream."""
+    return readiness.playable if readiness is not None else Light.UNKNOWN
 
 
 def _preparing_since(rows: Sequence[MirroredStream], readiness: dict[str, Readiness]) -> dict[str, datetime]:
@@ -257,14 +225,14 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
     samples = _samples((row.stream_id for row in active), now - SPARK_WINDOW) if active else {}
     made = []
     for row in rows:
-        lamps = _lamps(row, readiness.get(row.stream_id), now)
+        lights = readiness.get(row.stream_id)
         deadline = _deadline(row)
         since = preparing.get(row.stream_id)
         if deadline is not None:
             rank = DROPPED
         elif row.status == "preparing":
             rank = PREPARING_LONG if since is not None and now - since >= PREPARING_TOO_LONG else PREPARING
-        elif lamps[2].state in (Light.OFF, Light.UNKNOWN):
+        elif playable(lights) in (Light.OFF, Light.UNKNOWN):
             rank = NOT_PLAYABLE
         else:
             rank = LIVE
@@ -275,7 +243,7 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
                 name=row.name,
                 status=row.status,
                 rank=rank,
-                lamps=lamps,
+                readiness=lights,
                 views=row.viewers if live else None,
                 spark=sparkline(samples.get(row.stream_id, ())) if live else None,
                 live_since=row.live_since if live else None,
@@ -353,6 +321,7 @@ def wall(request: HtmxHttpRequest) -> HttpResponse:
         "sampling": sampling,
         "poll_url": _poll_url(token),
         "poll_delay": delay,
+        "now": now,
         "server_now_ms": _ms(now),
         "live_count": sum(1 for tile in shown if tile.status == "active"),
         "preparing_count": sum(1 for tile in shown if tile.status == "preparing"),
