@@ -338,6 +338,9 @@ def test_a_stream_no_longer_live_has_its_lights_set_off_and_is_not_probed_again(
     assert detail["ended"] == 1
     assert mirror.version() > version
     assert host.hits == []
+    version = mirror.version()
+    assert judge()["ended"] == 0  # off already: left alone, nothing to re-render
+    assert mirror.version() == version
 
 
 def test_the_workers_readiness_job_runs_and_records_its_round(stream_host: Any, settings: Any) -> None:

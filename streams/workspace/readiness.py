@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from streams.models import MirroredStream, Readiness
@@ -189,7 +190,11 @@ def settle_statuses(streams: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
     live = {s["stream_id"]: s for s in streams}
     changed = ended = 0
     with transaction.atomic():
-        rows = {row.stream_id: row for row in Readiness.objects.select_for_update()}
+        # The live streams' rows, and any other not yet all off (a stream that ended since the last round):
+        # rows of long-finished streams are never read again.
+        all_off = Q(encoder=Light.OFF, live=Light.OFF, playable=Light.OFF, playable_reason="")
+        wanted = Readiness.objects.select_for_update().filter(Q(stream_id__in=list(live)) | ~all_off)
+        rows = {row.stream_id: row for row in wanted}
         for stream_id, stream in live.items():
             row = rows.get(stream_id) or Readiness(stream_id=stream_id)
             encoder, on_air = _status_lights(stream["status"], stream["disconnected_at"])
