@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from emulator.testing import EmulatorControl
 from streams.client import get_client
-from streams.models import Incident, Notification
-from streams.workspace import alerts, notify
+from streams.models import Incident, Notification, WorkerRun
+from streams.workspace import alerts, notify, worker
+from streams.workspace.pacing import Context
 from streams.workspace.signature import fastpix_signature
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +354,22 @@ def test_two_runs_at_once_send_a_notification_once(
     assert notify._claim(notification.pk, now)  # one run took it…
     notify.send_due(now=now)  # … so the other sends nothing
     assert hook.bodies == []
+
+
+def test_the_worker_runs_detection_and_sending_as_jobs_of_their_own(
+    emulator: EmulatorControl, client: Client, hook: Receiver
+) -> None:
+    jobs = {job.name: job for job in worker.JOBS}
+    assert jobs["alerts"].every() <= 1
+    assert jobs["notify"].every() <= 1
+    dropped_stream(emulator, client)
+    ctx = Context.standalone()
+    try:
+        assert worker.run_job(jobs["alerts"], ctx)
+        assert worker.run_job(jobs["notify"], ctx)
+    finally:
+        ctx.close()
+
+    assert len(hook.bodies) == 1
+    assert WorkerRun.objects.get(job="alerts").detail["drops"] == 1
+    assert WorkerRun.objects.get(job="notify").detail["sent"] == 1

@@ -60,6 +60,7 @@ class Job:
     every: Callable[[], float]  # seconds from one start to the next
     run: Callable[[Context], dict[str, Any]]
     wanted: Callable[[], bool] = _always
+    quiet: bool = False  # runs every second: a routine success is logged at DEBUG, not INFO
 
 
 def _sample(ctx: Context) -> dict[str, Any]:
@@ -77,8 +78,9 @@ JOBS = (
     Job("thin", lambda: float(THIN_SECONDS), sampler.thin),
     # Incidents from the mirror every second (a drop's notification leaves within about 2 s of its event),
     # and their notifications on a lane of their own: a slow e-mail server delays nothing else.
-    Job("alerts", lambda: ALERT_SECONDS, alerts.detect),
-    Job("notify", lambda: ALERT_SECONDS, notify.send_due),
+    # What they open, send or fail is logged by alerts.py and notify.py themselves.
+    Job("alerts", lambda: ALERT_SECONDS, alerts.detect, quiet=True),
+    Job("notify", lambda: ALERT_SECONDS, notify.send_due, quiet=True),
     Job("readiness", lambda: float(settings.VIEWER_COUNT_TTL), _judge_readiness),
 )
 
@@ -125,7 +127,7 @@ def run_job(job: Job, ctx: Context) -> bool:
         WorkerRun.objects.filter(job=job.name).update(
             finished_at=finished_at, ok_at=finished_at, error="", detail=detail
         )
-        logger.info("%s done: %s", job.name, _summary(detail))
+        logger.log(logging.DEBUG if job.quiet else logging.INFO, "%s done: %s", job.name, _summary(detail))
     return not error
 
 
