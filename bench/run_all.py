@@ -17,11 +17,12 @@ import time
 
 from bench.common import RESULTS, ROOT
 
-BENCHES = ("latency", "memory", "fanout", "throughput", "weight", "lighthouse")
+BENCHES = ("latency", "memory", "wall", "fanout", "throughput", "weight", "lighthouse")
 QUICK = {
     "fanout": ["--seconds", "15"],
     "throughput": ["--seconds", "5"],
     "latency": ["--samples", "15"],
+    "wall": ["--samples", "20"],
     "memory": ["--samples", "5", "--seconds", "20", "--streams", "2000", "--live", "100"],
 }
 TIMEOUT_SECONDS = 900  # per benchmark
