@@ -18,6 +18,7 @@ from emulator.testing import EmulatorControl
 from streams.client import get_client
 from streams.models import Readiness, WorkerRun
 from streams.workspace import mirror
+from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_no_axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -224,3 +225,26 @@ def test_a_reviewer_gets_the_wall_with_no_finish_and_f_does_nothing(
     page.keyboard.press("j")
     page.keyboard.press("f")
     expect(page.locator("dialog[open]")).to_have_count(0)
+
+
+def test_without_javascript_the_wall_is_links_and_finish_is_a_confirmation_page(
+    browser: Any, live_server: Any, make_user: Any, three: list[str]
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        user = make_user("producer")
+        page.goto(f"{live_server.url}/wall/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
+        expect(page.locator("[data-tile]")).to_have_count(3)
+        expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()
+        page.get_by_role("link", name="Finish Second room").click()
+        expect(page.get_by_role("heading", name="Finish the broadcast of Second room?")).to_be_visible()
+        page.get_by_role("button", name="Finish broadcast").click()
+        expect(page.get_by_role("heading", name="Second room", level=1)).to_be_visible()  # back on its page
+        expect(page.locator("#stream-status")).to_have_text("Idle")
+    finally:
+        context.close()
