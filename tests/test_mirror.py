@@ -113,5 +113,6 @@ def test_one_query_tells_a_poll_the_version_the_freshness_and_a_streams_newest_a
     assert len(queries) == 1
     assert read.stream_token == f"{mirror.version()}-{entry.id}-{event.id}"
     assert (read.freshness.sampled_at, read.freshness.reconciled_at) == (now, None)
-    assert read.freshness.sampling and not read.freshness.synced
+    assert read.freshness.sampling
+    assert not read.freshness.synced
     assert pulse("c" * 32).stream_token == f"{mirror.version()}-0-0"
