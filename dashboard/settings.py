@@ -255,7 +255,9 @@ SAMPLE_KEEP_DAYS = int(_number("SAMPLE_KEEP_DAYS", 30, minimum=1, maximum=3650))
 # (the pages and the event inspector still show them).
 ALERT_EMAILS = [address.strip() for address in env.list("ALERT_EMAILS", default=[]) if address.strip()]
 if any("@" not in address for address in ALERT_EMAILS):
-    raise ImproperlyConfigured(f"ALERT_EMAILS must be e-mail addresses, comma-separated, got {ALERT_EMAILS!r}.")
+    raise ImproperlyConfigured(
+        f"ALERT_EMAILS must be e-mail addresses, comma-separated, got {ALERT_EMAILS!r}."
+    )
 # A Slack-compatible incoming webhook: one JSON POST {"text": …} per incident. A secret (never logged).
 ALERT_WEBHOOK_URL = _url("ALERT_WEBHOOK_URL", "") if env.str("ALERT_WEBHOOK_URL", default="").strip() else ""
 # The console's own address, for the links in notifications (none without it).
