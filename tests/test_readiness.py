@@ -356,3 +356,26 @@ def test_the_workers_readiness_job_runs_and_records_its_round(stream_host: Any, 
     assert run.detail["probed"] == 1
     assert run.detail["on"] == 1
     assert lights(stream["streamId"]).playable == Light.ON
+
+
+def test_a_drop_turns_the_encoder_light_off_at_once_without_waiting_for_the_job() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streams.client import LiveStream
+    from streams.models import MirroredStream, Readiness
+    from streams.workspace import mirror
+    from streams.workspace.readiness import as_of
+
+    now = timezone.now()
+    stream = LiveStream(stream_id="d" * 32, status="active")
+    mirror.observe(stream, now, encoder="connected")
+    judged = Readiness(stream_id=stream.stream_id, encoder="on", live="on", encoder_changed_at=now)
+    row = MirroredStream.objects.get()
+    assert as_of(judged, row) is judged  # nothing newer in the mirror
+    mirror.observe(stream, now + timedelta(seconds=2), encoder="disconnected")
+    shown = as_of(judged, MirroredStream.objects.get())
+    assert shown is not None
+    assert (shown.encoder, shown.encoder_changed_at, shown.live) == ("off", now + timedelta(seconds=2), "on")
+    assert judged.encoder == "on"  # the stored judgement is the job's to change

@@ -276,3 +276,22 @@ def test_an_empty_wall_says_so(producer_client: Client, emulator: EmulatorContro
     html = producer_client.get("/wall/").content.decode()
     assert "Nothing live or preparing" in html
     assert tile_ids(html) == []
+
+
+def test_finish_from_the_wall_comes_back_to_the_wall_and_answers_with_the_message_alone(
+    producer_client: Client, festival: dict[str, str], emulator: EmulatorControl
+) -> None:
+    keynote = festival["keynote"]
+    confirm = producer_client.get(f"/streams/{keynote}/finish/?from=wall").content.decode()
+    assert '<input type="hidden" name="from" value="wall">' in confirm
+    assert '<a href="/wall/">← Back</a>' in confirm
+    answer = producer_client.post(f"/streams/{keynote}/finish/", {"from": "wall"}, HTTP_HX_REQUEST="true")
+    html = answer.content.decode()
+    assert answer.status_code == 200
+    assert 'id="messages" hx-swap-oob="innerHTML"' in html
+    assert "Finished the broadcast" in html
+    assert 'id="stream-status"' not in html  # the stream page's parts: the wall has none of them
+    assert emulator.stream_state(keynote)["stream"]["status"] == "idle"
+    quiet = festival["quiet"]
+    plain = producer_client.post(f"/streams/{quiet}/finish/", {"from": "wall"})
+    assert (plain.status_code, plain["Location"]) == (302, "/wall/")

@@ -195,12 +195,23 @@ def _name_confirmed(typed: str, stream: LiveStream) -> bool:
     return policy.normalize_confirmation(typed) in wanted
 
 
-def _from_list(request: HtmxHttpRequest) -> bool:
+def _came_from(request: HtmxHttpRequest) -> str:
     source = request.POST if request.method == "POST" else request.GET
-    return source.get("from") == "list"
+    return source.get("from", "")
 
 
-def _back_url(stream_id: str, from_list: bool) -> str:
+def _from_list(request: HtmxHttpRequest) -> bool:
+    return _came_from(request) == "list"
+
+
+def _from_wall(request: HtmxHttpRequest) -> bool:
+    """From the control wall: its own poll redraws the tile, so the answer is the message alone."""
+    return _came_from(request) == "wall"
+
+
+def _back_url(request: HtmxHttpRequest, stream_id: str, from_list: bool) -> str:
+    if _from_wall(request):
+        return reverse("wall")
     return reverse("stream-list") if from_list else reverse("stream-detail", args=[stream_id])
 
 
@@ -266,7 +277,8 @@ def _confirm_context(
         "viewers": _viewers_phrase(views),
         "allowed": policy.allows(stream.status, spec.name),
         "from_list": from_list,
-        "back_url": _back_url(stream.stream_id, from_list),
+        "from_wall": _from_wall(request),
+        "back_url": _back_url(request, stream.stream_id, from_list),
         "post_url": reverse("stream-action", args=[stream.stream_id, spec.name]),
         "accepted_names": "\n".join(_accepted_names(stream)),
         "typed_name": stream.metadata.get(policy.NAME_KEY, "").strip(),
@@ -627,9 +639,9 @@ def _respond(
             # It was gone before we touched it: the friendly 404 says so (and the message is not repeated).
             list(messages.get_messages(request))
             return stream_gone(request)
-        return redirect("stream-list" if gone else _back_url(stream_id, from_list))
+        return redirect("stream-list" if gone else _back_url(request, stream_id, from_list))
 
-    if gone and not from_list:
+    if gone and not from_list and not _from_wall(request):
         return HttpResponseClientRedirect(reverse("stream-list"))
     current = result.stream
     status = current.status if current else ""
@@ -637,6 +649,7 @@ def _respond(
         "stream": current,
         "stream_id": stream_id,
         "from_list": from_list,
+        "from_wall": _from_wall(request),
         "gone": gone,
         "status": status,
         "views": _views(current),

@@ -42,7 +42,7 @@ from streams.models import AuditEntry, MirroredStream, Readiness
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, fastpix_view, requires, upstream_problem
 from streams.views.streams import _poll_delay, actions_allowed
-from streams.workspace import alerts, history, mirror
+from streams.workspace import alerts, history, mirror, readiness
 from streams.workspace.freshness import pulse
 
 SECRET_FIELDS = {"stream_key": "Stream key", "srt_secret": "SRT secret"}
@@ -67,7 +67,7 @@ def _memory_context(stream_id: str, row: MirroredStream | None) -> dict[str, Any
         "timeline": history.timeline(stream_id, seen),
         "drop": alerts.drop_of(row),  # the banner: its changes bump the version, so polls bring them
         # The readiness lights (streams/workspace/readiness.py): the job bumps the version when one changes.
-        "readiness": Readiness.objects.filter(stream_id=stream_id).first(),
+        "readiness": readiness.as_of(Readiness.objects.filter(stream_id=stream_id).first(), row),
         "show_memory": True,
     }
 

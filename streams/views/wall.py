@@ -31,6 +31,7 @@ from streams.models import MirroredStream, Readiness, ReceivedEvent, ViewerSampl
 from streams.views.common import HtmxHttpRequest, requires
 from streams.views.streams import _poll_delay, _role_flags
 from streams.workspace.freshness import _moment, pulse
+from streams.workspace.readiness import as_of
 
 # An encoder normally takes FastPix from preparing to live within seconds; still preparing after this,
 # something is wrong on the encoder's side (wrong resolution, no keyframes, bad network) and a producer
@@ -232,7 +233,7 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
     samples = _samples([row.stream_id for row in active], now - SPARK_WINDOW) if active else {}
     made = []
     for row in rows:
-        lights = readiness.get(row.stream_id)
+        lights = as_of(readiness.get(row.stream_id), row)
         deadline = _deadline(row)
         since = preparing.get(row.stream_id)
         if deadline is not None:

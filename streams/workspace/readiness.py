@@ -18,6 +18,7 @@ its `probed_at`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -390,6 +391,24 @@ class Shown:
     @property
     def iso(self) -> str:
         return self.changed_at.replace(microsecond=0).isoformat() if self.changed_at else ""
+
+
+def as_of(readiness: Readiness | None, row: MirroredStream | None) -> Readiness | None:
+    """The lights as the mirror has them now. The job judges Encoder and Live once a period, but the
+    mirror learns a drop, a reconnect or an end from FastPix's event at once: a page shows that at once
+    too (the stored row is left to the job)."""
+    if readiness is None or row is None:
+        return readiness
+    encoder, on_air = _status_lights(row.status, row.disconnected_at)
+    if (readiness.encoder, readiness.live) == (encoder, on_air):
+        return readiness
+    shown = copy.copy(readiness)
+    changed_at = row.disconnected_at or row.observed_at
+    if shown.encoder != encoder:
+        shown.encoder, shown.encoder_changed_at = encoder, changed_at
+    if shown.live != on_air:
+        shown.live, shown.live_changed_at = on_air, row.observed_at
+    return shown
 
 
 def lights(readiness: Readiness | None, status: str) -> list[Shown]:
