@@ -244,7 +244,9 @@ def test_without_javascript_the_wall_is_links_and_finish_is_a_confirmation_page(
         page.get_by_role("link", name="Finish Second room").click()
         expect(page.get_by_role("heading", name="Finish the broadcast of Second room?")).to_be_visible()
         page.get_by_role("button", name="Finish broadcast").click()
-        expect(page.get_by_role("heading", name="Second room", level=1)).to_be_visible()  # back on its page
-        expect(page.locator("#stream-status")).to_have_text("Idle")
+        # Back on the wall, which says what happened and no longer shows the finished stream.
+        expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
+        expect(page.get_by_text("Finished the broadcast of “Second room”")).to_be_visible()
+        expect(page.locator("[data-tile]")).to_have_count(2)
     finally:
         context.close()
