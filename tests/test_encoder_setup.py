@@ -171,6 +171,7 @@ def _decode_qr(svg: str) -> str:
     return decoded.stdout.strip()
 
 
+@pytest.mark.e2e  # draws the QR code in Chromium and reads it with zbarimg: `make test` installs both
 def test_after_a_reveal_the_qr_code_decodes_to_exactly_the_ingest_url(
     producer_client: Client, emulator: Any, settings: Any
 ) -> None:
