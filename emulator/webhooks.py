@@ -175,6 +175,7 @@ class Webhooks:
         self._held.clear()
         self._chaos.clear()
         self._generation += 1
+        self._in_flight = 0  # a delivery being sent now is forgotten too: its result is not recorded
         self._cond.notify_all()
 
     def close(self) -> None:
