@@ -110,7 +110,14 @@ def deploy(
 ) -> Deployment:
     """Console processes wired to the emulator's webhooks, the workers beside them, and the mirror synced."""
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
-    env = console_env(bench, emulator, FASTPIX_WEBHOOK_SECRET=secret, VIEWER_COUNT_TTL=str(TTL))
+    # The manifests the readiness job probes come from the emulator too (as in the demo), not the internet.
+    env = console_env(
+        bench,
+        emulator,
+        FASTPIX_WEBHOOK_SECRET=secret,
+        VIEWER_COUNT_TTL=str(TTL),
+        FASTPIX_STREAM_URL=f"{emulator.base_url}/stream",
+    )
     prepare_console(env)
     consoles = [
         start_console(bench, env, label=f"gunicorn-{n}", GUNICORN_WORKERS="1") for n in range(1, web + 1)

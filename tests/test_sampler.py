@@ -74,7 +74,7 @@ def test_calls_are_spread_evenly_over_the_period_and_written_in_batches(emulator
     assert min(gaps) >= 0.1  # 2 s / 8 calls = 0.25 s apart (a busy machine may start one a little late)
     assert (times[-1] - times[0]).total_seconds() >= 1.6
     batches = ViewerSample.objects.values("at").distinct().count()
-    assert 2 <= batches <= 5  # one write about every half second, not one per call
+    assert 2 <= batches <= 3  # twice a period (and what is left at the end), not one per call
 
 
 @pytest.mark.django_db(transaction=True)

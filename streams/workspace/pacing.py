@@ -147,11 +147,12 @@ class Context:
         *,
         offsets: Sequence[float] | None = None,
         skip: Callable[[str], bool] | None = None,
-        every_half_second: Callable[[], None] | None = None,
+        flush: Callable[[], None] | None = None,
+        flush_every: float = 0.5,
     ) -> bool:
         """`call(stream_id)` for each id on the pool, each start paced and, with `offsets`, not before
         that many seconds from now. `handle(stream_id, started_at, result or error)` runs on this thread
-        as results arrive, so database writes stay here; `every_half_second()` too (batched writes).
+        as results arrive, so database writes stay here; `flush()` too, every `flush_every` seconds (batched writes).
         `skip(stream_id)`, asked just before a call would start, leaves that id out.
         False when it gave up because the calls mostly failed (GIVE_UP_FAILURES)."""
         began = time.monotonic()
@@ -175,9 +176,9 @@ class Context:
                     handle(stream_id, started_at, future.result() if error is None else error)
             elif timeout > 0:
                 self.sleep(timeout)
-            if every_half_second is not None and time.monotonic() - last_beat >= 0.5:
+            if flush is not None and time.monotonic() - last_beat >= flush_every:
                 last_beat = time.monotonic()
-                every_half_second()
+                flush()
 
         def until(moment: float) -> None:
             while True:
@@ -207,8 +208,8 @@ class Context:
             drain(0.1)
         for future in pending:
             future.cancel()  # calls not started yet; one already running ends with its timeout, unread
-        if every_half_second is not None:
-            every_half_second()
+        if flush is not None:
+            flush()
         return not giving_up()
 
     def pool(self) -> ThreadPoolExecutor:

@@ -5,7 +5,7 @@ Only the lease holder samples, so however many web processes and tabs there are,
 live stream per VIEWER_COUNT_TTL. The calls of a round are spread evenly over the period (call i starts
 at i × period / n), never faster than the worker's rate limit (then the round takes longer and says so),
 and run a few at a time on the pool, since each takes FastPix ~50 ms. Counts are written in batches, about
-every half second, by `mirror.record_viewers`, which drops the count of a stream no longer live.
+twice a period, by `mirror.record_viewers`, which drops the count of a stream no longer live.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ def sample(ctx: Context, period: float) -> dict[str, Any]:
             round_.handle,
             offsets=[index * spacing for index in range(count)],
             skip=round_.skip,
-            every_half_second=round_.flush,
+            flush=round_.flush,
+            # Twice a period: each write bumps the workspace version, and every open page's next poll then
+            # renders again. Writing every half second made every poll a render (bench/memory.py, fan-out).
+            flush_every=period / 2,
         )
     except Interrupted:
         if not ctx.lost_lease:
