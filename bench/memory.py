@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import html
 import itertools
 import random
 import re
@@ -77,11 +78,13 @@ def within(name: str, value: float, target: float, tolerance: float, note: str =
 
 VIEWER_COUNT = re.compile(r"^/v1/live/streams/([^/]+)/viewer-count$")
 BADGE = re.compile(r'class="badge badge-(\w+)"')
+POLLER = re.compile(r'data-poll hx-get="([^"]+)"')
 DELAY = re.compile(r'hx-trigger="load delay:(\d+(?:\.\d+)?)s')
 LIST_URL = "/streams/?page=1&size=50"
 LIST_POLL = "/streams/live/?page=1&size=50"
 TTL = 5.0  # VIEWER_COUNT_TTL: the sampling period
-RATE_LIMIT = 150  # FASTPIX_RATE_LIMIT's default: the worker's calls per second
+RATE_LIMIT = 150
+UNCHANGED_BYTES = 1000  # a poll answered with its poller alone (and the list's freshness notice)  # FASTPIX_RATE_LIMIT's default: the worker's calls per second
 
 
 @dataclass
@@ -261,6 +264,7 @@ class Watch:
 class Polls:
     server_ms: list[float] = field(default_factory=list)
     calls: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
 
 
@@ -280,8 +284,13 @@ async def tab(client: httpx.AsyncClient, url: str, stop_at: float, first: float,
             timing = server_timing(response.headers)
             polls.server_ms.append(timing.app_ms)
             polls.calls.append(timing.calls)
+            polls.sizes.append(len(response.content))
             if watch is not None and (badge := BADGE.search(response.text)):
                 watch.seen.append((time.monotonic(), badge.group(1)))
+        # As htmx does: the answer's poller replaces the old one, and the next poll is its hx-get (which
+        # carries the token of what the page now shows).
+        if poller := POLLER.search(response.text):
+            url = html.unescape(poller.group(1))
         delay = DELAY.search(response.text)
         await asyncio.sleep(float(delay.group(1)) if delay else 1.0)
 
@@ -376,6 +385,8 @@ def fanout(report: Report, latency: float, tabs: int, seconds: float) -> None:
         at_most("fan-out: FastPix calls made by polls", sum(polls.calls), 0, note=f"{len(polls.calls)} polls"),
         info("fan-out: poll server time p50 / p95", percentile(polls.server_ms, 50), "ms",
              note=f"p95 {percentile(polls.server_ms, 95):.1f} ms"),
+        info("fan-out: polls answered with the poller alone (nothing changed)",
+             100 * sum(1 for size in polls.sizes if size < UNCHANGED_BYTES) / max(len(polls.sizes), 1), "%"),
         at_most("fan-out: failed polls", sum(polls.failures.values()), 0,
                 note=", ".join(f"{k}: {v}" for k, v in polls.failures.items())),
         at_most("a FastPix state change visible on an open page: p95", percentile(delays, 95), 2.0, "s",
