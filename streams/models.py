@@ -201,6 +201,9 @@ class MirroredStream(models.Model):
     last_event_id = models.CharField(max_length=100, blank=True)
     last_event_type = models.CharField(max_length=100, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The workspace version of this row's newest change (the mirror, its samples or its lights): a stream's
+    # page polls on it, so it renders again only when something about its own stream changed.
+    revision = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [

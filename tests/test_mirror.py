@@ -111,8 +111,25 @@ def test_one_query_tells_a_poll_the_version_the_freshness_and_a_streams_newest_a
         read = pulse(STREAM_ID)
         assert read.freshness.event_at == now
     assert len(queries) == 1
-    assert read.stream_token == f"{mirror.version()}-{entry.id}-{event.id}"
+    row_revision = MirroredStream.objects.get().revision
+    assert row_revision == mirror.version()  # the row's own newest change
+    assert read.stream_token == f"{row_revision}-{entry.id}-{event.id}"
     assert (read.freshness.sampled_at, read.freshness.reconciled_at) == (now, None)
     assert read.freshness.sampling
     assert not read.freshness.synced
-    assert pulse("c" * 32).stream_token == f"{mirror.version()}-0-0"
+    assert pulse("c" * 32).stream_token == "0-0-0"  # a stream the mirror does not know
+
+
+def test_a_streams_revision_moves_with_its_own_changes_and_not_with_anothers() -> None:
+    now = timezone.now()
+    other = LiveStream(stream_id="b" * 32, status="active")
+    mirror.observe(stream("active"), now)
+    mirror.observe(other, now)
+    mine = MirroredStream.objects.get(stream_id=STREAM_ID).revision
+    mirror.record_viewers({other.stream_id: 5}, now)
+    mirror.observe(LiveStream(stream_id=other.stream_id, status="idle"), now + timedelta(seconds=1))
+    assert MirroredStream.objects.get(stream_id=STREAM_ID).revision == mine
+    mirror.record_viewers({STREAM_ID: 9}, now + timedelta(seconds=2))
+    assert MirroredStream.objects.get(stream_id=STREAM_ID).revision == mirror.version() > mine
+    mirror.touch([other.stream_id])
+    assert MirroredStream.objects.get(stream_id=other.stream_id).revision == mirror.version()

@@ -86,14 +86,23 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     }
 
 
-def bump() -> None:
-    """Inside the caller's transaction: the mirror or the samples changed."""
+def bump() -> int:
+    """Inside the caller's transaction: the mirror or the samples changed. Returns the new version."""
     counter = WorkspaceVersion.objects.filter(id=1)
     if not counter.update(version=F("version") + 1):
         # Only before the row exists (migration 0007 makes it): two first bumps at once both find no row,
         # so each makes sure it exists and then counts, and neither count is lost.
         WorkspaceVersion.objects.get_or_create(id=1, defaults={"version": 0})
         counter.update(version=F("version") + 1)
+    return int(counter.values_list("version", flat=True).get())
+
+
+def touch(stream_ids: Iterable[str]) -> None:
+    """Inside the caller's transaction: something shown about these streams changed (their lights):
+    the workspace version moves, and so do their rows' revisions."""
+    ids = list(stream_ids)
+    if ids:
+        MirroredStream.objects.filter(stream_id__in=ids).update(revision=bump())
 
 
 def version() -> int:
@@ -145,10 +154,10 @@ def observe(
         if event_id:
             row.last_event_id = event_id
             row.last_event_type = event_type
-        row.save()
         changes = _diff(before, _fields(row))
         if changes:
-            bump()
+            row.revision = bump()
+        row.save()
         return Applied(stale=False, changes=changes)
 
 
@@ -190,8 +199,8 @@ def forget(
         if from_event:
             row.last_event_id = event_id
             row.last_event_type = event_type
+        row.revision = bump()
         row.save()
-        bump()
         return Applied(stale=False, changes=_diff(before, _fields(row)))
 
 
@@ -215,8 +224,8 @@ def _change_recordings(stream_id: str, media_id: str, *, add: bool) -> Applied:
             return Applied(stale=False, changes={})
         before = _fields(row)
         row.media_ids = [*row.media_ids, media_id] if add else [m for m in row.media_ids if m != media_id]
-        row.save(update_fields=["media_ids"])
-        bump()
+        row.revision = bump()
+        row.save(update_fields=["media_ids", "revision"])
         return Applied(stale=False, changes=_diff(before, _fields(row)))
 
 
@@ -235,10 +244,12 @@ def record_viewers(counts: Mapping[str, int], at: datetime) -> int:
         ViewerSample.objects.bulk_create(
             ViewerSample(stream_id=stream_id, at=at, views=views) for stream_id, views in kept.items()
         )
-        for stream_id, views in kept.items():
-            MirroredStream.objects.filter(stream_id=stream_id).update(viewers=views, viewers_at=at)
         if kept:
-            bump()
+            revision = bump()
+            for stream_id, views in kept.items():
+                MirroredStream.objects.filter(stream_id=stream_id).update(
+                    viewers=views, viewers_at=at, revision=revision
+                )
         return len(kept)
 
 

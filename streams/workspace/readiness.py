@@ -186,10 +186,12 @@ def _status_lights(status: str, disconnected_at: datetime | None) -> tuple[str, 
 
 def settle_statuses(streams: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
     """Encoder and Live of every preparing or live stream from the mirror; every other stream's lights
-    off (it stops being probed). One transaction, one bump if anything changed. Returns (changed, ended)."""
+    off (it stops being probed). One transaction; the streams whose lights moved are touched (their pages
+    and the wall render again). Returns (changed, ended)."""
     now = timezone.now()
     live = {s["stream_id"]: s for s in streams}
     changed = ended = 0
+    moved_ids: list[str] = []
     with transaction.atomic():
         # The live streams' rows, and any other not yet all off (a stream that ended since the last round):
         # rows of long-finished streams are never read again.
@@ -207,6 +209,7 @@ def settle_statuses(streams: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
             if moved:
                 row.save()
                 changed += 1
+                moved_ids.append(stream_id)
         for stream_id, row in rows.items():
             if stream_id in live:
                 continue
@@ -218,8 +221,8 @@ def settle_statuses(streams: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
             row.playable_reason = ""
             row.save()
             ended += 1
-        if changed or ended:
-            mirror.bump()
+            moved_ids.append(stream_id)
+        mirror.touch(moved_ids)
     return changed, ended
 
 
@@ -230,6 +233,7 @@ def record(verdicts: Mapping[str, tuple[Verdict, datetime]]) -> int:
         return 0
     now = timezone.now()
     changed = 0
+    moved_ids: list[str] = []
     with transaction.atomic():
         still_live = set(
             MirroredStream.objects.filter(
@@ -245,9 +249,10 @@ def record(verdicts: Mapping[str, tuple[Verdict, datetime]]) -> int:
                 moved = True
             row.probed_at = probed_at
             row.save()
-            changed += moved
-        if changed:
-            mirror.bump()
+            if moved:
+                changed += 1
+                moved_ids.append(row.stream_id)
+        mirror.touch(moved_ids)
     return changed
 
 
