@@ -187,6 +187,12 @@ def test_a_drop_shows_its_countdown_on_the_open_wall_within_two_seconds(
     expect(countdown).not_to_have_text(first, timeout=2500)  # it ticks in the browser
     expect(page).to_have_title(re.compile(r"^⚠ Dropped — Wall"))  # app.js, as on a stream's page
     assert_no_axe_violations(page)
+    # The encoder comes back within the window: the banner, the countdown and the title clear.
+    emulator.connect(three[2])
+    mirror.observe(get_client().get_stream(three[2]), timezone.now(), encoder="connected")
+    expect(page.get_by_role("alert")).to_have_count(0, timeout=2000)
+    expect(page.locator(f"#tile-{three[2]}").get_by_role("timer")).to_have_count(0)
+    expect(page).not_to_have_title(re.compile(r"^⚠"))
 
 
 def test_a_phone_width_wall_has_no_sideways_scroll(
