@@ -23,13 +23,13 @@ def get_item(mapping: Any, key: str) -> Any:
 
 
 @register.filter
-def span(seconds: float | None) -> str:
-    """`{{ 4320|span }}` → "1 h 12 min"; under a minute → "less than a minute"."""
+def span(seconds: float | None, under_a_minute: str = "less than a minute") -> str:
+    """`{{ 4320|span }}` → "1 h 12 min"; under a minute → "less than a minute" (or the word given)."""
     if seconds is None:
         return ""
     minutes = int(seconds // 60)
     if minutes < 1:
-        return "less than a minute"
+        return under_a_minute
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:
         return f"{hours} h {minutes} min"

@@ -28,6 +28,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from streams import policy
 from streams.models import MirroredStream, Readiness, ReceivedEvent, ViewerSample
+from streams.templatetags.console import span
 from streams.views.common import HtmxHttpRequest, requires
 from streams.views.streams import _poll_delay, _role_flags
 from streams.workspace.freshness import _moment, pulse
@@ -57,15 +58,7 @@ Light = Readiness.Light
 
 def short_span(seconds: float | None) -> str:
     """ "<1 min", "12 min", "1 h 5 min": how long, short enough for a tile (wall.js writes the same)."""
-    if seconds is None:
-        return ""
-    minutes = int(max(seconds, 0) // 60)
-    if minutes < 1:
-        return "<1 min"
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
+    return span(seconds, "<1 min")
 
 
 def _ms(moment: datetime | None) -> int | None:
