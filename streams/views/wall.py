@@ -31,7 +31,7 @@ from streams.models import MirroredStream, Readiness, ReceivedEvent, ViewerSampl
 from streams.templatetags.console import span
 from streams.views.common import HtmxHttpRequest, requires
 from streams.views.streams import _poll_delay, _role_flags
-from streams.workspace.freshness import _moment, pulse
+from streams.workspace.freshness import moment_from_db, pulse
 from streams.workspace.readiness import as_of
 
 # An encoder normally takes FastPix from preparing to live within seconds; still preparing after this,
@@ -170,7 +170,7 @@ def _samples(stream_ids: Sequence[str], since: datetime) -> dict[str, list[tuple
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(since), *stream_ids])
         for stream_id, at, views in cursor.fetchall():
-            by_stream[stream_id].append((_moment(at) or since, views))
+            by_stream[stream_id].append((moment_from_db(at) or since, views))
     return by_stream
 
 

@@ -77,7 +77,7 @@ class Pulse:
         return f"{self.revision}-{self.audit_id}-{self.event_id}"
 
 
-def _moment(value: object) -> datetime | None:
+def moment_from_db(value: object) -> datetime | None:
     """A datetime as the database driver returns it from raw SQL: PostgreSQL gives an aware datetime,
     SQLite a naive one (or text) in UTC, as Django stored it."""
     if value is None:
@@ -115,8 +115,10 @@ def pulse(stream_id: str = "") -> Pulse:
     with connection.cursor() as cursor:
         cursor.execute(_pulse_sql(), [stream_id, stream_id, stream_id])
         version, reconciled, sampled, refreshed, event_at, audit_id, event_id, revision = cursor.fetchone()
-    fresh = Freshness(_moment(reconciled), _moment(sampled), _moment(refreshed))
-    fresh.__dict__["event_at"] = _moment(event_at)  # read already: the cached property need not ask again
+    fresh = Freshness(moment_from_db(reconciled), moment_from_db(sampled), moment_from_db(refreshed))
+    fresh.__dict__["event_at"] = moment_from_db(
+        event_at
+    )  # read already: the cached property need not ask again
     return Pulse(version or 0, fresh, audit_id or 0, event_id or 0, revision or 0)
 
 
