@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -360,6 +360,18 @@ def _primary_playback_id(playback_ids: tuple[PlaybackId, ...]) -> PlaybackId | N
         if playback_id.access_policy == "public":
             return playback_id
     return playback_ids[0] if playback_ids else None
+
+
+def without_secrets(stream: LiveStream) -> LiveStream:
+    """The stream with no stream key, SRT secrets or simulcast keys: what may be cached, mirrored or
+    rendered for anyone (a secret reaches a page only through its audited reveal)."""
+    return replace(
+        stream,
+        stream_key="",
+        srt_secret="",
+        srt_playback_secret="",
+        simulcasts=tuple(replace(target, stream_key="") for target in stream.simulcasts),
+    )
 
 
 # --------------------------------------------------------------------------------------------------------

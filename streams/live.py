@@ -17,7 +17,6 @@ process reads. State that must hold lives in the database (streams/models.py).
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import functools
 import threading
 import time
@@ -31,7 +30,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
-from streams.client import FastPixError, LiveStream, NotFound, get_client
+from streams.client import FastPixError, LiveStream, NotFound, get_client, without_secrets
 from streams.models import AuditEntry, LiveSighting, MirroredStream
 
 T = TypeVar("T")
@@ -193,17 +192,6 @@ def views_of(reading: Reading | None) -> int | None:
 
 
 # ---------------------------------------------------------------- one stream, for the fragments of its page
-
-
-def without_secrets(stream: LiveStream) -> LiveStream:
-    """The stream as it may be shared through the cache: no stream key, SRT secrets or simulcast keys."""
-    return dataclasses.replace(
-        stream,
-        stream_key="",
-        srt_secret="",
-        srt_playback_secret="",
-        simulcasts=tuple(dataclasses.replace(target, stream_key="") for target in stream.simulcasts),
-    )
 
 
 def remember_stream(stream: LiveStream) -> None:

@@ -45,7 +45,6 @@ from streams.client import (
     InvalidState,
     LiveStream,
     NotFound,
-    PlaybackId,
     RateLimited,
     ServerError,
     Unauthorized,
@@ -125,21 +124,7 @@ def _from_mirror(stream_id: str) -> LiveStream | None:
     if not freshness().synced:
         return None
     row = _row(stream_id)
-    if row is None:
-        return None
-    kept = row.settings
-    fields = {name: kept[name] for name in mirror.SETTINGS_FIELDS if name in kept}
-    return LiveStream(
-        stream_id=row.stream_id,
-        status=row.status,
-        created_at=row.created_at,
-        metadata=dict(row.metadata),
-        media_ids=tuple(row.media_ids),
-        playback_ids=tuple(
-            PlaybackId(p["id"], p.get("access_policy", "public")) for p in kept.get("playback_ids", [])
-        ),
-        **fields,
-    )
+    return mirror.as_stream(row) if row is not None else None
 
 
 def _read(client: FastPixClient, stream_id: str) -> LiveStream:

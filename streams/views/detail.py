@@ -27,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from streams import audit, encoders
-from streams.client import FastPixError, LiveStream, NotFound, get_client
+from streams.client import FastPixError, LiveStream, NotFound, get_client, without_secrets
 from streams.forms import RECONNECT_HINT
 from streams.live import (
     fresh,
@@ -101,8 +101,7 @@ def _remembered(stream_id: str) -> dict[str, Any]:
 def _detail_context(
     request: HtmxHttpRequest, stream: LiveStream, remembered: dict[str, Any] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
-    memory = remembered if remembered is not None else _remembered(stream.stream_id)
+    memory = dict(remembered) if remembered is not None else _remembered(stream.stream_id)
     row: MirroredStream | None = memory.pop("row")
     token, sampling = memory.pop("token"), memory.pop("sampling")
     if row is None:
@@ -162,14 +161,26 @@ def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
     # milliseconds of database work (otherwise the call may wait a switch interval, 5 ms, to be sent).
     time.sleep(0.001)
     remembered = _remembered(stream_id)
+    # Meanwhile, the page as the mirror holds the stream. The page shows no secret, so when the read says
+    # exactly what the mirror holds, this is the page the read renders, and it is ready as the read lands.
+    row: MirroredStream | None = remembered["row"]
+    held = mirror.as_stream(row) if row is not None and row.deleted_at is None else None
+    early = _page(request, held, remembered) if held is not None else None
     try:
         stream = reading.result()
     except NotFound:
         mirror.forget(stream_id, started)
         raise  # fastpix_view: the friendly 404
+    remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
+    if early is not None and held == without_secrets(stream):
+        return early  # mirror.holds: nothing to write either
     # As of when it was asked: every open page sees it on its next poll (unless the mirror already says so).
-    if not mirror.holds(remembered["row"], stream) and "status" in mirror.observe(stream, started).changes:
+    if not mirror.holds(row, stream) and "status" in mirror.observe(stream, started).changes:
         remembered = _remembered(stream_id)  # the memory read meanwhile predates this: read it again
+    return _page(request, stream, remembered)
+
+
+def _page(request: HtmxHttpRequest, stream: LiveStream, remembered: dict[str, Any]) -> HttpResponse:
     return render(request, "streams/detail.html", _detail_context(request, stream, remembered))
 
 
@@ -295,6 +306,7 @@ def reveal_secret(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         outcome=AuditEntry.Outcome.DONE,
         message=f"{SECRET_FIELDS[which]} revealed",
     )
+    remember_stream(stream)
     context = _detail_context(request, stream, revealed={which: getattr(stream, which)})
     if request.htmx:
         return render(request, "streams/detail.html#connection-card", context)

@@ -18,10 +18,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from streams.client import LiveStream
+from streams.client import LiveStream, PlaybackId, Simulcast, without_secrets
 from streams.models import MirroredStream, ViewerSample, WorkspaceVersion
 
-# The stream's settings the mirror keeps (never a secret: no stream key, no SRT secret or passphrase).
+# The stream's settings the mirror keeps (never a secret: no stream key, no SRT secret or passphrase), with
+# the SRT playback stream id (an address, not a secret), so that a row holds everything a read shows.
 SETTINGS_FIELDS = (
     "max_resolution",
     "max_duration",
@@ -32,6 +33,7 @@ SETTINGS_FIELDS = (
     "low_latency",
     "closed_captions",
     "trial",
+    "srt_playback_stream_id",
 )
 # What a change is reported on (the inspector's "what it changed", the timeline).
 WATCHED = ("name", "status", "metadata", "settings", "media_ids", "disconnected_at", "deleted_at")
@@ -59,9 +61,29 @@ def settings_of(stream: LiveStream) -> dict[str, Any]:
     kept: dict[str, Any] = {name: getattr(stream, name) for name in SETTINGS_FIELDS}
     kept["playback_ids"] = [{"id": p.id, "access_policy": p.access_policy} for p in stream.playback_ids]
     kept["simulcasts"] = [
-        {"id": s.simulcast_id, "url": s.url, "is_enabled": s.is_enabled} for s in stream.simulcasts
+        {"id": s.simulcast_id, "url": s.url, "is_enabled": s.is_enabled, "metadata": dict(s.metadata)}
+        for s in stream.simulcasts
     ]
     return kept
+
+
+def as_stream(row: MirroredStream) -> LiveStream:
+    """The stream as the row holds it: what a read said, less its secrets (the mirror keeps none). A row
+    written before the mirror kept a field has that field's default, so it holds no read until rewritten."""
+    kept = row.settings
+    return LiveStream(
+        stream_id=row.stream_id,
+        status=row.status,
+        created_at=row.created_at,
+        metadata=dict(row.metadata),
+        media_ids=tuple(row.media_ids),
+        playback_ids=tuple(PlaybackId(p["id"], p["access_policy"]) for p in kept.get("playback_ids", [])),
+        simulcasts=tuple(
+            Simulcast(s["id"], s["url"], is_enabled=s["is_enabled"], metadata=s.get("metadata", {}))
+            for s in kept.get("simulcasts", [])
+        ),
+        **{name: kept[name] for name in SETTINGS_FIELDS if name in kept},
+    )
 
 
 def search_text(name: str, stream_id: str, metadata: Mapping[str, str]) -> str:
@@ -165,13 +187,7 @@ def holds(row: MirroredStream | None, stream: LiveStream) -> bool:
     """Whether the row already shows what a read of `stream` says, so that the read need not be written
     (a page's read costs one write transaction less). Only a read can be skipped this way: it carries no
     encoder state, and a later event older than it can only replay a state the row already went through."""
-    return (
-        row is not None
-        and row.deleted_at is None
-        and (row.name, row.status, row.created_at, row.metadata, row.media_ids)
-        == (stream.name, stream.status, stream.created_at, dict(stream.metadata), list(stream.media_ids))
-        and row.settings == settings_of(stream)
-    )
+    return row is not None and row.deleted_at is None and as_stream(row) == without_secrets(stream)
 
 
 def forget(
