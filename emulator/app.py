@@ -129,7 +129,8 @@ class Gateway:
             error = ApiError.of(429, errors.TOO_MANY_REQUESTS, {"Retry-After": str(retry_after)})  # §1.7
             await error_response(error)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        with self.emu.webhooks.after_answer():  # the events this call causes go out after its answer
+            await self.app(scope, receive, send)
 
     async def _fail(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.timeout:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import hashlib
 import heapq
 import hmac
@@ -24,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -39,6 +41,9 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 CHAOS_ACTIONS = ("drop", "duplicate", "delay", "hold")
 
 ChaosAction = Literal["drop", "duplicate", "delay", "hold"]
+
+# The events an API call causes, kept until its answer has been sent (Webhooks.after_answer).
+_answering: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar("answering", default=None)
 
 
 def signature(raw_body: bytes, signing_secret_b64: str) -> str:
@@ -135,6 +140,7 @@ class Webhooks:
         self._held: list[Delivery] = []
         self._chaos: list[ChaosRule] = []
         self._in_flight = 0
+        self._answering = 0  # events kept by calls still answering (after_answer)
         self._generation = 0  # bumped by reset/clear: a delivery in flight then is forgotten
         self._log: deque[dict[str, Any]] = deque(maxlen=DELIVERY_LOG_LIMIT)
         self._counts = {"delivered": 0, "failed": 0, "dropped": 0}
@@ -193,7 +199,7 @@ class Webhooks:
                 "url": target.url if target else None,
                 "maxAttempts": target.max_attempts if target else None,
                 "retryBaseSeconds": target.retry_base_seconds if target else None,
-                "pending": len(self._queue) + self._in_flight,
+                "pending": len(self._queue) + self._in_flight + self._answering,
                 "held": len(self._held),
                 **self._counts,
                 "chaos": [rule.to_json() for rule in self._chaos],
@@ -245,8 +251,30 @@ class Webhooks:
 
     # -------------------------------------------------------------------------------------- queueing
 
+    @contextlib.contextmanager
+    def after_answer(self) -> Iterator[None]:
+        """Around an API call: the events it causes are queued once its answer has been sent. FastPix
+        delivers webhooks asynchronously, after the call; sent at once, the delivery thread took the
+        interpreter while the answer was still being written, and the call took longer than its latency."""
+        kept: list[Event] = []
+        token = _answering.set(kept)
+        try:
+            yield
+        finally:
+            _answering.reset(token)
+            with self._cond:
+                self._answering -= len(kept)
+            for event in kept:
+                self.emit(event)
+
     def emit(self, event: Event) -> None:
         """Queue an event (called under the state's lock: this must stay quick and never block)."""
+        kept = _answering.get()
+        if kept is not None:
+            with self._cond:
+                kept.append(event)
+                self._answering += 1
+            return
         with self._cond:
             if self._target is None:
                 return

@@ -37,7 +37,10 @@ def test_a_row_holds_everything_a_read_shows_but_its_secrets(emulator: EmulatorC
     client.create_playback_id(stream.stream_id, access_policy="private")
     emulator.create_media(stream.stream_id)
     stream = client.get_stream(stream.stream_id)
-    assert stream.stream_key and stream.srt_secret and stream.srt_playback_stream_id and stream.media_ids
+    assert stream.stream_key
+    assert stream.srt_secret
+    assert stream.srt_playback_stream_id
+    assert stream.media_ids
     assert len(stream.playback_ids) == 2
 
     mirror.observe(stream, timezone.now())
@@ -47,7 +50,8 @@ def test_a_row_holds_everything_a_read_shows_but_its_secrets(emulator: EmulatorC
     assert mirror.holds(row, stream)
     held = mirror.as_stream(row)
     assert (held.stream_key, held.srt_secret, held.srt_playback_secret) == ("", "", "")
-    assert stream.stream_key not in str(row.settings) and stream.srt_secret not in str(row.settings)
+    assert stream.stream_key not in str(row.settings)
+    assert stream.srt_secret not in str(row.settings)
 
 
 def test_simulcast_targets_are_held_with_their_metadata_and_without_their_keys(
@@ -95,8 +99,10 @@ def test_the_page_shows_the_read_when_the_mirror_is_behind_fastpix(
 
     page = admin_client.get(f"/streams/{stream.stream_id}/").content.decode()
 
-    assert "Final name" in page and "Draft name" not in page
-    assert "300 s" in page and "30 s" not in page
+    assert "Final name" in page
+    assert "Draft name" not in page
+    assert "300 s" in page
+    assert "30 s" not in page
     assert '<span id="stream-status"><span class="badge badge-active">' in page
     row = MirroredStream.objects.get(stream_id=stream.stream_id)
     assert (row.name, row.status, row.settings["reconnect_window"]) == ("Final name", "active", 300)
@@ -112,7 +118,8 @@ def test_when_the_mirror_holds_the_read_the_page_writes_nothing_and_shows_it(
 
     page = admin_client.get(f"/streams/{stream.stream_id}/").content.decode()
 
-    assert "Steady" in page and "90 s" in page
+    assert "Steady" in page
+    assert "90 s" in page
     assert [entry["method"] for entry in emulator.requests()] == ["GET"]
     after = MirroredStream.objects.get(stream_id=stream.stream_id)
     assert (after.revision, after.synced_at, after.observed_at) == (

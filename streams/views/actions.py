@@ -493,10 +493,10 @@ def _call(
         forget_stream(stream_id)
         mirror.forget(stream_id, timezone.now())  # FastPix said it is gone: every open page says so next
         return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
-    forget_stream(stream_id)
     started = timezone.now()
     reading = submit(client.get_stream, stream_id)
     time.sleep(0.001)  # the pool's thread sends the read before this one writes (see views/detail.py)
+    forget_stream(stream_id)
     if on_done is not None:
         on_done()
     current, gone = _settled(reading, stream_id, started)

@@ -561,3 +561,42 @@ def test_over_the_rate_limit_the_api_answers_429_with_retry_after(
     control.settings(rate_limit=0)
     assert all(api.get("/live/streams").status_code == 200 for _ in range(5))
     assert "rate_limit" not in control.settings()
+
+
+def test_the_events_a_call_causes_go_out_only_after_its_answer_has_been_sent(receiver: Receiver) -> None:
+    """FastPix delivers webhooks after the call. The app is driven over ASGI with an answer that takes
+    0.3 s to send: nothing is delivered meanwhile (the events are counted as pending), then it is."""
+    import asyncio
+
+    from emulator.app import create_app
+    from emulator.runtime import DEFAULT_SECRET, DEFAULT_TOKEN_ID
+
+    app = create_app(webhook=Target(url=receiver.url, signing_secret_b64=SECRET, retry_base_seconds=0.05))
+    webhooks = app.state.emulator.webhooks
+    credentials = base64.b64encode(f"{DEFAULT_TOKEN_ID}:{DEFAULT_SECRET}".encode())
+    body = json.dumps({"playbackSettings": {}, "inputMediaSettings": {}}).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/v1/live/streams", "raw_path": b"/v1/live/streams", "root_path": "", "query_string": b"",
+        "headers": [(b"authorization", b"Basic " + credentials), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    while_answering: list[tuple[int, int]] = []
+    answer: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.sleep(0.3)  # a slow link: the answer is still on its way
+            while_answering.append((len(receiver.received), webhooks.status()["pending"]))
+        answer.append(message)
+
+    try:
+        asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+        assert answer[0]["status"] == 201
+        assert while_answering == [(0, 1)]  # the created event: kept, not sent, not forgotten
+        assert [r.type for r in receiver.wait_for(1)] == [f"{LIVE}created"]
+    finally:
+        webhooks.close()
