@@ -2,7 +2,8 @@
 background thread, redelivered with exponential back-off, with chaos controls for tests.
 
 The state machine calls `Webhooks.emit` under its own lock: emitting only appends to a queue, so an API call
-never waits for a delivery. One delivery thread sends in event order (earliest due first), so a failed event
+never waits for a delivery, and the events an API call causes are queued once its answer has been sent
+(`after_answer`, around each /v1 route), as FastPix's arrive after the call. One delivery thread sends in event order (earliest due first), so a failed event
 waits for its retry while later ones go out: exactly the late and out-of-order arrivals a receiver must
 tolerate. A second thread, the ticker, settles the state every `TICK_SECONDS` while a target is configured,
 so time-driven transitions (a reconnect window running out, `maxDuration`, a recording becoming ready) fire

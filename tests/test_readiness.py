@@ -379,3 +379,18 @@ def test_a_drop_turns_the_encoder_light_off_at_once_without_waiting_for_the_job(
     assert shown is not None
     assert (shown.encoder, shown.encoder_changed_at, shown.live) == ("off", now + timedelta(seconds=2), "on")
     assert judged.encoder == "on"  # the stored judgement is the job's to change
+
+
+def test_a_lights_change_time_is_a_clock_time_that_cannot_stand_still() -> None:
+    """A stream's page polls its lights only when they change, so "changed 3 minutes ago" would still say
+    so an hour later: the lights show when, in the console's one format (relative time on hover)."""
+    from django.template.loader import render_to_string
+
+    changed = timezone.now() - timedelta(minutes=3)
+    judged = Readiness(stream_id="a" * 32, encoder="on", encoder_changed_at=changed)
+
+    html = render_to_string("streams/_lights.html", {"readiness": judged, "status": "active"})
+
+    iso = changed.replace(microsecond=0).isoformat()
+    assert f'changed <time datetime="{iso}" title="3 minutes ago" data-local>' in html
+    assert "ago</time>" not in html

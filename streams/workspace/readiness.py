@@ -35,7 +35,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from streams.models import MirroredStream, Readiness
-from streams.templatetags.console import clock, relative
 from streams.workspace import mirror
 from streams.workspace.pacing import Context, Interrupted
 
@@ -383,19 +382,6 @@ class Shown:
     @property
     def shape(self) -> str:
         return SHAPES.get(self.value, "?")
-
-    @property
-    def since(self) -> str:
-        """ "5 minutes ago" (streams/templatetags/console.py `relative`)."""
-        return relative(self.changed_at) if self.changed_at else ""
-
-    @property
-    def at(self) -> str:
-        return clock(self.changed_at)
-
-    @property
-    def iso(self) -> str:
-        return self.changed_at.replace(microsecond=0).isoformat() if self.changed_at else ""
 
 
 def as_of(readiness: Readiness | None, row: MirroredStream | None) -> Readiness | None:
