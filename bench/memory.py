@@ -7,7 +7,8 @@ signed webhooks to the console; `manage.py console_worker` runs beside gunicorn.
   cold     200 streams, 20 live; one gunicorn worker. The cold path: every measured request is a new
            session's first visit, made after a webhook changed the mirror (so nothing a previous request
            rendered can be reused). List page (size 50) from the mirror, an active stream's detail page,
-           and Finish (the POST of the confirmed form) on streams of their own.
+           and Finish (the confirmed POST, as the dialog sends it with htmx and as the page without
+           JavaScript does) on streams of their own.
   search   10,000 streams, 500 live (emulator at L = 0); the worker reconciles them all; then searches by
            name part, id prefix and metadata value, with status filters and sorts.
   fanout   2 gunicorn processes, 2 workers (one works, one stands by), 300 tabs polling the list and
@@ -158,18 +159,22 @@ def first_visit(console: Console, url: str) -> tuple[float, int, httpx.Client]:
     return timing.app_ms, timing.calls, client
 
 
-def finish(client: httpx.Client, stream_id: str) -> tuple[float, int]:
-    """The confirmed Finish, as the dialog posts it (the confirm page gives the CSRF token)."""
+def finish(client: httpx.Client, stream_id: str, *, dialog: bool) -> tuple[float, int]:
+    """The confirmed Finish: as the dialog posts it (htmx, answered with the result rendered from the re-read)
+    or as the page without JavaScript does (answered with a redirect). The confirmation gives the CSRF token."""
     page = get_ok(client, f"/streams/{stream_id}/finish/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     if token is None:
         raise BenchError("no CSRF token on the Finish confirmation")
+    headers = {"Referer": f"{client.base_url}/streams/{stream_id}/"}
+    if dialog:
+        headers.update({"HX-Request": "true", "HX-Current-URL": headers["Referer"]})
     response = client.post(
-        f"/streams/{stream_id}/finish/",
-        data={"csrfmiddlewaretoken": token.group(1)},
-        headers={"Referer": f"{client.base_url}/streams/{stream_id}/"},
+        f"/streams/{stream_id}/finish/", data={"csrfmiddlewaretoken": token.group(1)}, headers=headers
     )
-    if response.status_code not in (200, 302, 303):
+    if response.status_code not in (200, 302, 303) or (
+        dialog and "Finished the broadcast" not in response.text
+    ):
         raise BenchError(f"Finish answered {response.status_code}: {response.text[:300]}")
     timing = server_timing(response.headers)
     return timing.app_ms, timing.calls
@@ -178,11 +183,16 @@ def finish(client: httpx.Client, stream_id: str) -> tuple[float, int]:
 def cold(report: Report, latency: float, samples: int) -> None:
     with bench_session("memory-cold") as bench:
         emulator = start_emulator(bench, latency_ms=latency)
-        active = build_workspace(emulator.control, total=200, newest=50, active=20 + samples)
+        active = build_workspace(emulator.control, total=200, newest=50, active=20 + 2 * samples)
         deployment = deploy(bench, emulator, web=1, workers=1)
         console = deployment.consoles[0]
         control = emulator.control
-        rows: dict[str, list[tuple[float, int]]] = {"list": [], "detail": [], "finish": []}
+        rows: dict[str, list[tuple[float, int]]] = {
+            "list": [],
+            "detail": [],
+            "finish": [],
+            "finish without JS": [],
+        }
         watched, to_finish = active[:20], active[20:]
         for n in range(samples):
             change_mirror(control, watched[n % len(watched)], n)
@@ -192,9 +202,10 @@ def cold(report: Report, latency: float, samples: int) -> None:
             client.close()
             ms, calls, client = first_visit(console, f"/streams/{watched[n % len(watched)]}/")
             rows["detail"].append((ms, calls))
-            rows["finish"].append(finish(client, to_finish[n]))
+            rows["finish"].append(finish(client, to_finish[2 * n], dialog=True))
+            rows["finish without JS"].append(finish(client, to_finish[2 * n + 1], dialog=False))
             client.close()
-    targets = {"list": 0.25, "detail": 1.2, "finish": 2.2}
+    targets = {"list": 0.25, "detail": 1.2, "finish": 2.2, "finish without JS": 2.2}
     for name, values in rows.items():
         times = [ms for ms, _ in values]
         counts = [c for _, c in values]
@@ -400,13 +411,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--samples", type=int, default=10, help="cold-path requests of each kind")
+    parser.add_argument("--samples", type=int, default=10, help="cold-path requests of each kind (1-15)")
     parser.add_argument("--streams", type=int, default=10_000, help="streams for the search phase")
     parser.add_argument("--live", type=int, default=500, help="live streams for the search phase")
     parser.add_argument("--tabs", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the tabs poll")
     parser.add_argument("--only", choices=("cold", "search", "fanout"))
     options = parser.parse_args()
+    if not 1 <= options.samples <= 15:
+        parser.error("--samples: 1 to 15 (each Finish needs a live stream of its own among the newest 50)")
     report = Report("memory", command_line(), context=vars(options).copy())
     report.context["machine_busy_before"] = wait_for_quiet()
     if options.only in (None, "cold"):
