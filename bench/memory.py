@@ -180,6 +180,24 @@ def finish(client: httpx.Client, stream_id: str, *, dialog: bool) -> tuple[float
     return timing.app_ms, timing.calls
 
 
+def bare_calls(emulator: Emulator, stream_ids: list[str], rounds: int = 10) -> tuple[float, float]:
+    """The floor under the cold figures: a bare httpx client, after a pause as on the cold path, timing one
+    GET and then two sequential GETs (what Finish's PUT and re-read cost before the console does anything).
+    Medians in ms."""
+    one: list[float] = []
+    two: list[float] = []
+    with httpx.Client(base_url=emulator.api_base, auth=(TOKEN_ID, SECRET), timeout=10) as client:
+        for n in range(rounds):
+            stream_id = stream_ids[n % len(stream_ids)]
+            for times, calls in ((one, 1), (two, 2)):
+                time.sleep(1.0)
+                started = time.perf_counter()
+                for _ in range(calls):
+                    client.get(f"/live/streams/{stream_id}").raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(one), statistics.median(two)
+
+
 def cold(report: Report, latency: float, samples: int) -> None:
     with bench_session("memory-cold") as bench:
         emulator = start_emulator(bench, latency_ms=latency)
@@ -205,6 +223,7 @@ def cold(report: Report, latency: float, samples: int) -> None:
             rows["finish"].append(finish(client, to_finish[2 * n], dialog=True))
             rows["finish without JS"].append(finish(client, to_finish[2 * n + 1], dialog=False))
             client.close()
+        one, two = bare_calls(emulator, watched)
     targets = {"list": 0.25, "detail": 1.2, "finish": 2.2, "finish without JS": 2.2}
     for name, values in rows.items():
         times = [ms for ms, _ in values]
@@ -216,6 +235,20 @@ def cold(report: Report, latency: float, samples: int) -> None:
                  note=f"max {max(counts)}"),
         )  # fmt: skip
     report.add(at_most("cold list: FastPix calls (max over samples)", max(c for _, c in rows["list"]), 0))
+    report.add(
+        info(
+            "the floor: one GET from a bare client after a pause / L",
+            one / latency,
+            "× L",
+            note=f"{one:.1f} ms",
+        ),
+        info(
+            "the floor: two sequential GETs from a bare client / L",
+            two / latency,
+            "× L",
+            note=f"{two:.1f} ms",
+        ),
+    )
 
 
 # ---------------------------------------------------------------- search at scale

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 import uvicorn
 
@@ -92,10 +91,6 @@ def webhook_target(args: argparse.Namespace) -> Target | None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    # The webhook sender is a thread: once woken by a change it holds the interpreter for up to the switch
-    # interval (5 ms) while the event loop waits to send the answer that made the change, so a call took
-    # L + a few ms. FastPix's answer time does not depend on its webhook sender; hand over every 0.5 ms.
-    sys.setswitchinterval(0.0005)
     app = create_app(
         token_id=args.token_id,
         secret=args.secret,
