@@ -77,9 +77,17 @@ def as_stream(row: MirroredStream) -> LiveStream:
         created_at=row.created_at,
         metadata=dict(row.metadata),
         media_ids=tuple(row.media_ids),
-        playback_ids=tuple(PlaybackId(p["id"], p["access_policy"]) for p in kept.get("playback_ids", [])),
+        # Defaults where a row could lack a key: such a row then differs from the read, and is rewritten.
+        playback_ids=tuple(
+            PlaybackId(p["id"], p.get("access_policy", "public")) for p in kept.get("playback_ids", [])
+        ),
         simulcasts=tuple(
-            Simulcast(s["id"], s["url"], is_enabled=s["is_enabled"], metadata=s.get("metadata", {}))
+            Simulcast(
+                s["id"],
+                s.get("url", ""),
+                is_enabled=s.get("is_enabled", True),
+                metadata=s.get("metadata", {}),
+            )
             for s in kept.get("simulcasts", [])
         ),
         **{name: kept[name] for name in SETTINGS_FIELDS if name in kept},
