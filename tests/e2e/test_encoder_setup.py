@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_no_axe_violations
@@ -88,14 +86,6 @@ def test_the_qr_code_shows_after_a_reveal_and_leaves_after_its_time(
     expect(page.get_by_text("The QR code was hidden after 3 seconds.")).to_be_visible()
     # The fields keep the revealed key, as they always have; only the QR code leaves.
     expect(page.locator("#mobile-url")).to_have_text(f"{RTMPS}/{stream['streamKey']}")
-
-
-@pytest.fixture
-def plain_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_without_javascript_every_encoder_is_a_section_and_the_qr_code_stays(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from streams.models import MirroredStream
 from tests.conftest import PASSWORD
@@ -63,12 +63,11 @@ def test_an_admin_reads_an_event_and_reapplies_it(
 
 
 def test_reapplying_works_without_javascript(
-    live_server: Any, browser: Browser, make_user: Any, deliveries: dict[str, Any]
+    live_server: Any, plain_page: Page, make_user: Any, deliveries: dict[str, Any]
 ) -> None:
     MirroredStream.objects.all().delete()  # the console lost its memory: re-applying brings the stream back
     user = make_user("admin")
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+    page = plain_page
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -80,4 +79,3 @@ def test_reapplying_works_without_javascript(
     expect(page.get_by_text("re-applied: changed")).to_be_visible()
     assert page.url == f"{live_server.url}/events/?verdict=applied"
     assert MirroredStream.objects.get().status == "idle"
-    context.close()

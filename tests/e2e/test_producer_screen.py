@@ -555,24 +555,20 @@ def test_dark_mode_is_dark_and_every_text_keeps_its_contrast(
 
 
 def test_without_javascript_the_recordings_section_links_to_the_recordings_page(
-    browser: Browser, live_server: Any, emulator: EmulatorControl, admin: User
+    plain_page: Page, live_server: Any, emulator: EmulatorControl, admin: User
 ) -> None:
+    page = plain_page
     stream_id = emulator.create_stream(metadata={"livestream_name": "Main stage"})["streamId"]
     emulator.create_media(stream_id, status="Ready")
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        sign_in_page(page, live_server, admin)
-        page.goto(f"{live_server.url}/streams/{stream_id}/")
-        section = page.locator("#stream-recordings")
-        for text in ("Loading 1 recording…", "Loading live clips…"):
-            expect(section.get_by_text(text)).to_be_hidden()
-        expect(section.get_by_role("link", name="Show the clips")).to_be_visible()
-        section.locator("#recording-rows").get_by_role("link").click()
-        expect(page.get_by_role("heading", name="Recordings of Main stage")).to_be_visible()
-        expect(page.locator("#recording-rows").get_by_role("row")).to_have_count(2)
-    finally:
-        context.close()
+    sign_in_page(page, live_server, admin)
+    page.goto(f"{live_server.url}/streams/{stream_id}/")
+    section = page.locator("#stream-recordings")
+    for text in ("Loading 1 recording…", "Loading live clips…"):
+        expect(section.get_by_text(text)).to_be_hidden()
+    expect(section.get_by_role("link", name="Show the clips")).to_be_visible()
+    section.locator("#recording-rows").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Recordings of Main stage")).to_be_visible()
+    expect(page.locator("#recording-rows").get_by_role("row")).to_have_count(2)
 
 
 def test_with_javascript_the_recordings_section_loads_in_place(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from emulator.testing import EmulatorControl
 from tests.conftest import PASSWORD
@@ -122,32 +122,28 @@ def test_the_search_form_fits_a_phone_without_sideways_scroll(
 
 
 def test_without_javascript_the_search_form_submits_and_pages_keep_the_search(
-    browser: Browser, live_server: Any, make_user: Any, emulator: EmulatorControl
+    plain_page: Page, live_server: Any, make_user: Any, emulator: EmulatorControl
 ) -> None:
+    page = plain_page
     for n in range(15):
         emulator.create_stream(metadata={"livestream_name": f"Match {n:02d}"})
     emulator.create_stream(metadata={"livestream_name": "Other"})
     mirror_workspace()
     sampler_ran()
     user = make_user("reviewer")
-    context = browser.new_context(java_script_enabled=False)
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/streams/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_label("Search streams").fill("match")
-        page.get_by_label("Sort by").select_option("name")
-        page.get_by_label("Live streams first").uncheck()
-        page.get_by_role("button", name="Search").click()
-        rows = page.locator("#stream-table tbody tr")
-        expect(rows.first).to_contain_text("Match 00")
-        expect(page.locator("#stream-count")).to_have_text("15 matches among 16 streams")
-        page.get_by_role("link", name="Next").click()
-        expect(rows).to_have_count(5)
-        expect(rows.first).to_contain_text("Match 10")
-        expect(page.get_by_label("Search streams")).to_have_value("match")
-        expect(page.get_by_label("Live streams first")).not_to_be_checked()
-    finally:
-        context.close()
+    page.goto(f"{live_server.url}/streams/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Search streams").fill("match")
+    page.get_by_label("Sort by").select_option("name")
+    page.get_by_label("Live streams first").uncheck()
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#stream-table tbody tr")
+    expect(rows.first).to_contain_text("Match 00")
+    expect(page.locator("#stream-count")).to_have_text("15 matches among 16 streams")
+    page.get_by_role("link", name="Next").click()
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("Match 10")
+    expect(page.get_by_label("Search streams")).to_have_value("match")
+    expect(page.get_by_label("Live streams first")).not_to_be_checked()

@@ -234,25 +234,21 @@ def test_a_reviewer_gets_the_wall_with_no_finish_and_f_does_nothing(
 
 
 def test_without_javascript_the_wall_is_links_and_finish_is_a_confirmation_page(
-    browser: Any, live_server: Any, make_user: Any, three: list[str]
+    plain_page: Page, live_server: Any, make_user: Any, three: list[str]
 ) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        user = make_user("producer")
-        page.goto(f"{live_server.url}/wall/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
-        expect(page.locator("[data-tile]")).to_have_count(3)
-        expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()
-        page.get_by_role("link", name="Finish Second room").click()
-        expect(page.get_by_role("heading", name="Finish the broadcast of Second room?")).to_be_visible()
-        page.get_by_role("button", name="Finish broadcast").click()
-        # Back on the wall, which says what happened and no longer shows the finished stream.
-        expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
-        expect(page.get_by_text("Finished the broadcast of “Second room”")).to_be_visible()
-        expect(page.locator("[data-tile]")).to_have_count(2)
-    finally:
-        context.close()
+    page = plain_page
+    user = make_user("producer")
+    page.goto(f"{live_server.url}/wall/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
+    expect(page.locator("[data-tile]")).to_have_count(3)
+    expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()
+    page.get_by_role("link", name="Finish Second room").click()
+    expect(page.get_by_role("heading", name="Finish the broadcast of Second room?")).to_be_visible()
+    page.get_by_role("button", name="Finish broadcast").click()
+    # Back on the wall, which says what happened and no longer shows the finished stream.
+    expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
+    expect(page.get_by_text("Finished the broadcast of “Second room”")).to_be_visible()
+    expect(page.locator("[data-tile]")).to_have_count(2)

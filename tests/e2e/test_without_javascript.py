@@ -1,20 +1,10 @@
 """Every page works without JavaScript: plain links and forms, the server does the rest."""
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def plain_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_a_producer_without_javascript_pages_opens_reveals_and_finishes(
