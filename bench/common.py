@@ -164,11 +164,20 @@ class Emulator:
 
 
 def start_emulator(
-    bench: Bench, *, seed: int = 0, latency_ms: float = 0.0, rng_seed: int | None = None
+    bench: Bench,
+    *,
+    seed: int = 0,
+    live: int | None = None,
+    latency_ms: float = 0.0,
+    rng_seed: int | None = None,
 ) -> Emulator:
+    """The emulator on a free port; `seed` streams (`live` of them active), every /v1 call taking
+    `latency_ms`. Seeding 10,000 streams takes a while: the start-up wait and the control timeout allow it."""
     port = free_port()
     argv = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--seed", str(seed),
             "--latency-ms", str(latency_ms), "--token-id", TOKEN_ID, "--secret", SECRET]  # fmt: skip
+    if live is not None:
+        argv += ["--live", str(live)]
     if rng_seed is not None:
         argv += ["--rng-seed", str(rng_seed)]
     process = bench.start("emulator", argv)
@@ -177,9 +186,9 @@ def start_emulator(
         lambda: httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200,
         bench=bench,
         what="emulator",
+        seconds=120,
     )
-    emulator = Emulator(base_url=base, process=process, control=EmulatorControl(base, timeout=30))
-    return emulator
+    return Emulator(base_url=base, process=process, control=EmulatorControl(base, timeout=60))
 
 
 def build_workspace(

@@ -58,7 +58,6 @@ from bench.common import (
     command_line,
     console_env,
     cookie_header,
-    free_port,
     get_ok,
     info,
     percentile,
@@ -67,6 +66,7 @@ from bench.common import (
     server_timing,
     sign_in,
     start_console,
+    start_emulator,
     wait_for_quiet,
     wait_until,
 )
@@ -94,19 +94,6 @@ class Deployment:
     consoles: list[Console]
     workers: list[subprocess.Popen[bytes]]
     env: dict[str, str]
-
-
-def start_emulator(bench: Bench, *, latency_ms: float, seed: int = 0, live: int = 0) -> Emulator:
-    port = free_port()
-    argv = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
-            "--latency-ms", str(latency_ms), "--token-id", TOKEN_ID, "--secret", SECRET]  # fmt: skip
-    if seed:
-        argv += ["--seed", str(seed), "--live", str(live)]
-    process = bench.start("emulator", argv)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200, bench=bench,
-               what="emulator", seconds=120)  # fmt: skip
-    return Emulator(base_url=base, process=process, control=EmulatorControl(base, timeout=60))
 
 
 def deploy(

@@ -41,9 +41,10 @@ from bench.common import (
     run,
     server_timing,
     sign_in,
+    start_emulator,
     wait_for_quiet,
 )
-from bench.memory import deploy, start_emulator
+from bench.memory import deploy
 
 STREAMS = 24
 POLLER = re.compile(r'id="wall-poller" data-poll hx-get="([^"]+)"')
