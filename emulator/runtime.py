@@ -70,7 +70,10 @@ class Emulator:
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.rate_limiter = RateLimiter()
-        self.webhooks = Webhooks(settle=self.state.settle, initial=webhook)
+        # The latency models the network between FastPix and its client, which a webhook crosses one way.
+        self.webhooks = Webhooks(
+            settle=self.state.settle, initial=webhook, one_way=lambda: self.settings.latency_ms / 2000
+        )
         self.state.webhooks = self.webhooks
         self.reset(seed=seed, live=live)
 

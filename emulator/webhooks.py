@@ -131,8 +131,15 @@ class ChaosRule:
 class Webhooks:
     """The delivery queue. `settle` is the state's "apply what is due now", called by the ticker."""
 
-    def __init__(self, *, settle: Callable[[], None], initial: Target | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settle: Callable[[], None],
+        initial: Target | None = None,
+        one_way: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self._settle = settle
+        self._one_way = one_way  # seconds a delivery travels before it reaches the receiver
         self._initial = initial
         self._cond = threading.Condition()
         self._target: Target | None = None
@@ -279,7 +286,9 @@ class Webhooks:
         with self._cond:
             if self._target is None:
                 return
-            now = time.monotonic()
+            # A delivery crosses the same network as an API call: it reaches the receiver no sooner
+            # than half a call's latency (one way) after the event.
+            now = time.monotonic() + self._one_way()
             rule = self._take_rule(event)
             if rule is None:
                 self._push(now, Delivery(event))
