@@ -135,6 +135,49 @@ def test_a_dropped_stream_shows_a_countdown_to_the_end_of_its_reconnect_window(
     assert window - 5 <= seconds <= window
 
 
+def test_an_encoder_leaving_a_preparing_stream_is_no_drop_as_on_the_streams_page(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    """Only a live stream can drop (streams/workspace/alerts.py): FastPix has no broadcast to end."""
+    stream_id = stream(emulator, "Rehearsal", status="preparing")
+    lights(stream_id)
+    mirror.observe(get_client().get_stream(stream_id), timezone.now(), encoder="disconnected")
+    assert MirroredStream.objects.get(stream_id=stream_id).disconnected_at is not None
+    worker_ran()
+    html = producer_client.get("/wall/").content.decode()
+    assert tile_ids(html) == [stream_id]
+    assert "dropped" not in html.lower()
+    assert "data-deadline" not in html
+    assert 'id="wall-alert"' not in html
+
+
+def test_a_drop_past_its_window_says_when_it_ran_out_and_the_poll_turns_then(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    stream_id = stream(emulator, "Late stage", views=7)
+    lights(stream_id)
+    emulator.disconnect(stream_id)
+    mirror.observe(get_client().get_stream(stream_id), timezone.now(), encoder="disconnected")
+    row = MirroredStream.objects.get(stream_id=stream_id)
+    window = row.settings["reconnect_window"]
+    worker_ran()
+    html = producer_client.get("/wall/").content.decode()
+    assert "reconnect within" in html
+    # The token knows when the window runs out: a poll after that redraws the wall with nothing else changed.
+    url = poll_url(html)
+    turns_at = int(url.rsplit("-", 1)[1])
+    assert turns_at == int(-(-(row.disconnected_at + timedelta(seconds=window)).timestamp() // 1))
+    MirroredStream.objects.filter(stream_id=stream_id).update(
+        disconnected_at=timezone.now() - timedelta(seconds=window + 5)
+    )
+    stale = url.replace(f"-{turns_at}", f"-{int(timezone.now().timestamp()) - 1}")
+    html = producer_client.get(stale, **HTMX).content.decode()
+    assert tile_ids(html) == [stream_id]
+    assert html.count("the reconnect window ran out at") == 2  # its tile and the banner
+    assert "reconnect within" not in html
+    assert 'role="timer"' not in html  # no countdown standing at 0:00
+
+
 def test_a_tile_says_its_lights_viewers_and_how_long_it_has_been_live_in_words(
     producer_client: Client, emulator: EmulatorControl
 ) -> None:

@@ -31,7 +31,9 @@ from streams.models import MirroredStream, Readiness, ReceivedEvent, ViewerSampl
 from streams.templatetags.console import span
 from streams.views.common import HtmxHttpRequest, requires
 from streams.views.streams import _poll_delay, _role_flags
+from streams.workspace.alerts import Drop, drop_of
 from streams.workspace.freshness import moment_from_db, pulse
+from streams.workspace.history import Point, downsample
 from streams.workspace.readiness import as_of
 
 # An encoder normally takes FastPix from preparing to live within seconds; still preparing after this,
@@ -42,9 +44,6 @@ PREPARING_TOO_LONG = timedelta(minutes=2)
 SPARK_WINDOW = timedelta(minutes=10)
 SPARK_POINTS = 60
 SPARK_WIDTH, SPARK_HEIGHT = 240, 48  # whole numbers in this box are fine enough, and short
-# FastPix's default reconnect window (contract §3: reconnectWindow 60–1800, default 60), for a mirror row
-# that does not say.
-DEFAULT_RECONNECT_WINDOW = 60
 SHOWN = ("preparing", "active")
 
 DROPPED, PREPARING_LONG, NOT_PLAYABLE, LIVE, PREPARING = range(5)
@@ -89,8 +88,7 @@ class Tile:
     live_seconds: float | None
     preparing_since: datetime | None
     preparing_seconds: float | None
-    deadline: datetime | None  # a drop: when FastPix ends the broadcast unless the encoder returns
-    remaining: int  # seconds to the deadline, as rendered (wall.js ticks it)
+    drop: Drop | None  # the encoder left while live: FastPix ends the broadcast unless it returns in time
     can_finish: bool
 
     @property
@@ -116,11 +114,6 @@ class Tile:
     @property
     def problem_class(self) -> str:
         return {DROPPED: "dropped", PREPARING_LONG: "slow", NOT_PLAYABLE: "unplayable"}.get(self.rank, "")
-
-    @property
-    def countdown(self) -> str:
-        minutes, seconds = divmod(max(self.remaining, 0), 60)
-        return f"{minutes}:{seconds:02d}"
 
 
 # ---------------------------------------------------------------- reading the memory
@@ -158,10 +151,10 @@ def _preparing_since(rows: Sequence[MirroredStream], readiness: dict[str, Readin
     return found
 
 
-def _samples(stream_ids: Sequence[str], since: datetime) -> dict[str, list[tuple[datetime, int]]]:
+def _samples(stream_ids: Sequence[str], since: datetime) -> dict[str, list[Point]]:
     """The samples since `since` of each stream, oldest first. Plain SQL: 24 live streams hold ~2,900
     samples in ten minutes, and the ORM's rows cost four times the query (bench/wall.py)."""
-    by_stream: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    by_stream: dict[str, list[Point]] = defaultdict(list)
     table = ViewerSample._meta.db_table
     marks = ", ".join(["%s"] * len(stream_ids))
     sql = (
@@ -170,25 +163,16 @@ def _samples(stream_ids: Sequence[str], since: datetime) -> dict[str, list[tuple
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(since), *stream_ids])
         for stream_id, at, views in cursor.fetchall():
-            by_stream[stream_id].append((moment_from_db(at) or since, views))
+            by_stream[stream_id].append(Point(moment_from_db(at) or since, views))
     return by_stream
 
 
-def sparkline(samples: Sequence[tuple[datetime, int]]) -> Spark | None:
-    """The samples as a small line: time across, 0 to the highest count up. Each of SPARK_POINTS/2 time
-    buckets keeps its lowest and highest sample, so a spike is never smoothed away."""
-    if not samples:
+def sparkline(points: Sequence[Point]) -> Spark | None:
+    """The samples as a small line: time across, 0 to the highest count up, at most SPARK_POINTS points
+    (the audience graph's own thinning: a spike is never smoothed away)."""
+    if not points:
         return None
-    if len(samples) > SPARK_POINTS:
-        buckets = SPARK_POINTS // 2
-        size = len(samples) / buckets
-        kept: list[tuple[datetime, int]] = []
-        for index in range(buckets):
-            bucket = samples[round(index * size) : round((index + 1) * size)]
-            if bucket:
-                lowest, highest = min(bucket, key=lambda s: s[1]), max(bucket, key=lambda s: s[1])
-                kept.extend(sorted({lowest, highest}))
-        samples = kept
+    samples = [(point.at, point.views) for point in downsample(points, SPARK_POINTS)]
     start, end = samples[0][0], samples[-1][0]
     span = (end - start).total_seconds()
     high = max(views for _, views in samples)
@@ -208,13 +192,6 @@ def sparkline(samples: Sequence[tuple[datetime, int]]) -> Spark | None:
     return Spark(line, min(views for _, views in samples), high, len(samples))
 
 
-def _deadline(row: MirroredStream) -> datetime | None:
-    if row.disconnected_at is None:
-        return None
-    window = (row.settings or {}).get("reconnect_window") or DEFAULT_RECONNECT_WINDOW
-    return row.disconnected_at + timedelta(seconds=int(window))
-
-
 def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
     """Every preparing and live stream of the mirror, problems first (see the module's docstring)."""
     now = now or timezone.now()
@@ -227,9 +204,9 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
     made = []
     for row in rows:
         lights = as_of(readiness.get(row.stream_id), row)
-        deadline = _deadline(row)
+        drop = drop_of(row, now)  # the stream's page and the alerts job judge a drop the same way
         since = preparing.get(row.stream_id)
-        if deadline is not None:
+        if drop is not None:
             rank = DROPPED
         elif row.status == "preparing":
             rank = PREPARING_LONG if since is not None and now - since >= PREPARING_TOO_LONG else PREPARING
@@ -251,8 +228,7 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
                 live_seconds=(now - row.live_since).total_seconds() if live and row.live_since else None,
                 preparing_since=since,
                 preparing_seconds=(now - since).total_seconds() if since else None,
-                deadline=deadline,
-                remaining=math.ceil((deadline - now).total_seconds()) if deadline else 0,
+                drop=drop,
                 can_finish=can_finish and policy.allows(row.status, "finish"),
             )
         )
@@ -261,7 +237,7 @@ def tiles(can_finish: bool, now: datetime | None = None) -> list[Tile]:
 
 def _order(tile: Tile) -> tuple[Any, ...]:
     if tile.rank == DROPPED:
-        first: Any = tile.deadline  # the soonest to be ended first
+        first: Any = tile.drop.deadline if tile.drop else None  # the soonest to be ended first
     elif tile.rank in (PREPARING_LONG, PREPARING):
         first = tile.preparing_since or timezone.now()  # the longest waiting first
     else:
@@ -271,13 +247,14 @@ def _order(tile: Tile) -> tuple[Any, ...]:
 
 def _turns_at(wall: Sequence[Tile], now: datetime) -> int:
     """When, with nothing else changing, the wall would still look different: the first moment a preparing
-    stream becomes "preparing too long" (epoch seconds; 0: never). Carried in the poll's token, so an
-    unchanged poll can be answered without reading the streams and still reorders on time."""
+    stream becomes "preparing too long" or a drop's reconnect window runs out (epoch seconds; 0: never).
+    Carried in the poll's token, so an unchanged poll can be answered without reading the streams and
+    still changes on time."""
     moments = [
         tile.preparing_since + PREPARING_TOO_LONG
         for tile in wall
         if tile.rank == PREPARING and tile.preparing_since is not None
-    ]
+    ] + [tile.drop.deadline for tile in wall if tile.drop is not None]
     upcoming = [moment for moment in moments if moment > now]
     return math.ceil(min(upcoming).timestamp()) if upcoming else 0
 
@@ -287,8 +264,8 @@ def _token(version: int, sampling: bool, turns_at: int) -> str:
 
 
 def _unchanged(token: str, expected_prefix: str) -> bool:
-    """The poll's token shows the same version and sampling state, and no preparing stream has crossed
-    the "too long" line since it was rendered."""
+    """The poll's token shows the same version and sampling state, and no turning point (`_turns_at`) has
+    passed since it was rendered."""
     if not token.startswith(expected_prefix):
         return False
     turns_at = token[len(expected_prefix) :]
