@@ -115,6 +115,21 @@ def test_a_drop_opens_one_incident_with_one_notification_per_channel_however_oft
     assert set(Notification.objects.values_list("state", flat=True)) == {"pending"}
 
 
+def test_a_key_opened_before_is_not_opened_again_nor_its_notifications_queued_again() -> None:
+    """Two runs that both saw the key as new: the database's unique key lets only the first open it."""
+    now = timezone.now()
+    args = ("drop:s1:then", "drop", "s1", NAME, now, f"{NAME}: the encoder disconnected.")
+
+    first = alerts.open_incident(*args, now=now)
+    second = alerts.open_incident(*args, now=now + timedelta(seconds=1))
+
+    assert first is not None
+    assert second is None
+    assert [i.key for i in incidents()] == ["drop:s1:then"]
+    assert sorted(Notification.objects.values_list("channel", flat=True)) == ["email", "webhook"]
+    assert set(Notification.objects.values_list("incident", flat=True)) == {first.pk}
+
+
 def test_without_a_channel_an_incident_is_kept_and_nobody_is_queued(
     emulator: EmulatorControl, settings: Any
 ) -> None:
