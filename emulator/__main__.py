@@ -27,12 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --seed: exactly M of the seeded streams active, none preparing (e.g. --seed 10000 --live 500)",
     )
     parser.add_argument("--rng-seed", type=int, default=None, help="make seeding and ids deterministic")
-    parser.add_argument(
-        "--latency-ms",
-        type=float,
-        default=0.0,
-        help="fixed latency added to every /v1 call; a webhook delivery travels half of it (one way)",
-    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="fixed latency added to every /v1 call")
     parser.add_argument("--token-id", default=DEFAULT_TOKEN_ID)
     parser.add_argument("--secret", default=DEFAULT_SECRET)
     parser.add_argument("--simulate", action=argparse.BooleanOptionalAction, default=False)

@@ -70,10 +70,7 @@ class Emulator:
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.rate_limiter = RateLimiter()
-        # The latency models the network between FastPix and its client, which a webhook crosses one way.
-        self.webhooks = Webhooks(
-            settle=self.state.settle, initial=webhook, one_way=lambda: self.settings.latency_ms / 2000
-        )
+        self.webhooks = Webhooks(settle=self.state.settle, initial=webhook)
         self.state.webhooks = self.webhooks
         self.reset(seed=seed, live=live)
 

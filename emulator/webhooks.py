@@ -131,15 +131,8 @@ class ChaosRule:
 class Webhooks:
     """The delivery queue. `settle` is the state's "apply what is due now", called by the ticker."""
 
-    def __init__(
-        self,
-        *,
-        settle: Callable[[], None],
-        initial: Target | None = None,
-        one_way: Callable[[], float] = lambda: 0.0,
-    ) -> None:
+    def __init__(self, *, settle: Callable[[], None], initial: Target | None = None) -> None:
         self._settle = settle
-        self._one_way = one_way  # seconds a delivery travels before it reaches the receiver
         self._initial = initial
         self._cond = threading.Condition()
         self._target: Target | None = None
@@ -265,15 +258,20 @@ class Webhooks:
         delivers webhooks asynchronously, after the call; sent at once, the delivery thread took the
         interpreter while the answer was still being written, and the call took longer than its latency."""
         kept: list[Event] = []
+        with self._cond:
+            generation = self._generation
         token = _answering.set(kept)
         try:
             yield
         finally:
             _answering.reset(token)
+            # One step under the (re-entrant) lock: `pending` never misses the events between the two, and
+            # a reset or clear while the call was answering forgets them, as it forgets everything queued.
             with self._cond:
                 self._answering -= len(kept)
-            for event in kept:
-                self.emit(event)
+                if generation == self._generation:
+                    for event in kept:
+                        self.emit(event)
 
     def emit(self, event: Event) -> None:
         """Queue an event (called under the state's lock: this must stay quick and never block)."""
@@ -286,9 +284,7 @@ class Webhooks:
         with self._cond:
             if self._target is None:
                 return
-            # A delivery crosses the same network as an API call: it reaches the receiver no sooner
-            # than half a call's latency (one way) after the event.
-            now = time.monotonic() + self._one_way()
+            now = time.monotonic()
             rule = self._take_rule(event)
             if rule is None:
                 self._push(now, Delivery(event))
