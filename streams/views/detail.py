@@ -138,7 +138,7 @@ def _detail_context(
             else ""
         ),
         "rtmps_url": settings.FASTPIX_RTMPS_URL,
-        "srt_url": f"srt://{settings.FASTPIX_SRT_HOST}?streamid={stream.stream_id}",
+        "srt_url": encoders.srt_server(stream.stream_id),
         "poll_url": _poll_url(stream.stream_id, token),
         "poll_delay": _poll_delay(),
         "stale_note": STALE_NOTE if stream.is_active and not sampling else "",
@@ -173,9 +173,9 @@ def stream_detail(request: HtmxHttpRequest, stream_id: str) -> HttpResponse:
         raise  # fastpix_view: the friendly 404
     remember_stream(stream)  # the recordings fragment loads next and needs its mediaIds
     if early is not None and held == without_secrets(stream):
-        return early  # mirror.holds: nothing to write either
-    # As of when it was asked: every open page sees it on its next poll (unless the mirror already says so).
-    if not mirror.holds(row, stream) and "status" in mirror.observe(stream, started).changes:
+        return early  # the row holds the read (mirror.holds, with the row's stream built once): no write
+    # As of when it was asked: every open page sees it on its next poll.
+    if "status" in mirror.observe(stream, started).changes:
         remembered = _remembered(stream_id)  # the memory read meanwhile predates this: read it again
     return _page(request, stream, remembered)
 
