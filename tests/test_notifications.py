@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -242,7 +243,7 @@ def test_a_webhook_answering_500_is_retried_with_back_off_then_sent(
 ) -> None:
     hook.answers = [500, 500]
     dropped_stream(emulator, client)
-    start = timezone.now()
+    start = timezone.now() + timedelta(hours=1)  # a driven clock ahead of the real one: times are exact
 
     run_jobs(now=start)
     failed = only_notification("webhook")
@@ -356,6 +357,38 @@ def test_two_runs_at_once_send_a_notification_once(
     assert not notify._claim(notification.pk, now)
     notify.send_due(now=now)  # … nor can a run that starts now
     assert hook.bodies == []
+
+
+def test_a_run_of_slow_attempts_neither_collapses_the_back_off_nor_lets_a_standby_send_twice(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six due notifications whose target hangs each attempt for ALERT_TIMEOUT (10 s): the run lasts 60 s,
+    longer than a claim's hold (2 × 10 + 30 s). Each claim and each outcome is timed by the clock as it is
+    then, not as it was when the run began, so no claim is taken already expired."""
+    settings.ALERT_EMAILS = []
+    settings.ALERT_WEBHOOK_URL = "http://127.0.0.1:9/hook"
+    settings.ALERT_TIMEOUT = 10
+    clock = [timezone.now()]
+    monkeypatch.setattr(notify, "timezone", SimpleNamespace(now=lambda: clock[0]))
+    for n in range(6):
+        alerts.open_incident(f"drop:s{n}:t", "drop", f"s{n}", NAME, clock[0], "Dropped.", now=clock[0])
+    standby_took: list[bool] = []
+    failed_at: dict[int, datetime] = {}
+
+    def hung_until_the_timeout(incident: Incident) -> None:
+        clock[0] += timedelta(seconds=10)
+        row = Notification.objects.get(incident=incident)
+        failed_at[row.pk] = clock[0]
+        standby_took.append(notify._claim(row.pk, clock[0]))  # a standby's run, at this moment
+        raise notify.DeliveryFailed("the webhook answered HTTP 504")
+
+    monkeypatch.setitem(notify.SENDERS, Notification.Channel.WEBHOOK, hung_until_the_timeout)
+
+    assert notify.send_due() == {"sent": 0, "retrying": 6, "gave_up": 0}
+
+    assert standby_took == [False] * 6
+    for row in Notification.objects.all():
+        assert row.next_attempt_at == failed_at[row.pk] + timedelta(seconds=2)  # back-off from the failure
 
 
 def test_the_worker_runs_detection_and_sending_as_jobs_of_their_own(

@@ -131,6 +131,13 @@ def _error_text(exc: Exception) -> str:
     return words[:ERROR_LENGTH]
 
 
+def _clock(now: datetime | None) -> datetime:
+    """The time now, or the time a test drives (`now`) when that is later. Read afresh for each claim and
+    each outcome: a run's attempts can take ALERT_TIMEOUT each, so the run's start soon lies in the past."""
+    current = timezone.now()
+    return current if now is None else max(now, current)
+
+
 def _claim(pk: int, now: datetime) -> bool:
     """Take the notification for this run: nobody else sends it until the attempt's outcome is written."""
     hold = now + timedelta(seconds=2 * float(settings.ALERT_TIMEOUT) + 30)
@@ -143,14 +150,15 @@ def _claim(pk: int, now: datetime) -> bool:
 
 def send_one(notification: Notification, now: datetime | None = None) -> str:
     """One attempt at a claimed notification; writes its outcome. Returns the new state. The next attempt
-    is due `backoff` after `now` (the run's start: a test can drive the clock)."""
+    is due `backoff` after the attempt ended (`_clock`: the later of the clock and `now`, which a test can
+    drive), not after the run began."""
     incident = notification.incident
     attempts = notification.attempts + 1
     try:
         SENDERS[Channel(notification.channel)](incident)
     except Exception as exc:  # whatever the target or the network did: counted, kept, retried
         error = _error_text(exc)
-        finished = now or timezone.now()
+        finished = _clock(now)
         gave_up = attempts >= int(settings.ALERT_MAX_ATTEMPTS)
         state = State.FAILED if gave_up else State.PENDING
         Notification.objects.filter(pk=notification.pk).update(
@@ -177,9 +185,8 @@ def send_one(notification: Notification, now: datetime | None = None) -> str:
 
 def send_due(ctx: Context | None = None, now: datetime | None = None) -> dict[str, Any]:
     """The worker's job: every due notification (at most BATCH), one attempt each."""
-    now = now or timezone.now()
     due = list(
-        Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+        Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=_clock(now))
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:BATCH]
     )
@@ -187,7 +194,7 @@ def send_due(ctx: Context | None = None, now: datetime | None = None) -> dict[st
     for pk in due:
         if ctx is not None:
             ctx.check()
-        if not _claim(pk, now):
+        if not _claim(pk, _clock(now)):  # this moment's time: the hold must outlast this attempt
             continue  # sent or claimed meanwhile by another run
         notification = Notification.objects.select_related("incident").get(pk=pk)
         state = send_one(notification, now)
