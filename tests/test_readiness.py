@@ -5,9 +5,12 @@ local server that misbehaves (hangs, junk, redirects)."""
 from __future__ import annotations
 
 import threading
+import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -31,12 +34,14 @@ class Host:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, dict[str, str], str]] = {}
         self.hits: list[str] = []
+        self.times: dict[str, list[float]] = defaultdict(list)  # path: when each hit arrived (monotonic)
         self.release = threading.Event()
         host = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 host.hits.append(self.path)
+                host.times[self.path].append(time.monotonic())
                 status, headers, body = host.routes.get(self.path, (404, {}, "not found"))
                 if status == 0:  # hang
                     host.release.wait(10)
@@ -304,17 +309,57 @@ def test_change_times_are_kept_and_the_version_moves_only_when_a_light_changes(s
     assert live.playable_changed_at > before.playable_changed_at
 
 
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in pairwise(times)]
+
+
 def test_a_stream_is_probed_at_most_once_per_period(stream_host: Any, host: Host, settings: Any) -> None:
+    """A round started again at once (a worker taking over, say) still probes the stream, but waits until a
+    period has passed since its last probe: the stream host is never asked twice in a period."""
     stream = stream_host.create_stream(status="active")
     mirrored()
     settings.FASTPIX_STREAM_URL = host.url
-    host.routes[f"/{playback_id(stream)}.m3u8"] = (200, {}, LIVE_PLAYLIST)
+    path = f"/{playback_id(stream)}.m3u8"
+    host.routes[path] = (200, {}, LIVE_PLAYLIST)
 
-    judge(period=30)  # one stream: probed at once
-    second = judge(period=30)
+    judge(period=1.0)  # one stream: probed at once
+    second = judge(period=1.0)  # at once again
 
-    assert len(host.hits) == 1
-    assert second["probed"] == 0
+    assert second["probed"] == 1
+    assert len(host.times[path]) == 2
+    assert gaps(host.times[path])[0] >= 0.95
+
+
+def test_back_to_back_rounds_probe_every_live_stream_each_round(
+    stream_host: Any, host: Host, settings: Any
+) -> None:
+    """The worker starts a round every period, and a round spreads its probes over the period: each round
+    must probe every live stream (Playable refreshes once a period), each about a period after its last
+    probe, also when a stream ends between rounds and the others' places in the round move."""
+    period = 1.0
+    streams = [stream_host.create_stream(status="active") for _ in range(3)]
+    mirrored()
+    settings.FASTPIX_STREAM_URL = host.url
+    paths = [f"/{playback_id(stream)}.m3u8" for stream in streams]
+    for path in paths:
+        host.routes[path] = (200, {}, LIVE_PLAYLIST)
+
+    probed = []
+    ended = ""
+    for round_ in range(4):
+        if round_ == 2:  # the stream probed first ends: the two others move up in the round
+            ended = min(paths, key=lambda path: host.times[path][0])
+            stream_host.disconnect(streams[paths.index(ended)]["streamId"], expire=True)
+            mirrored()
+        began = time.monotonic()  # as the worker's lane does: the next round a period after this one began
+        probed.append(judge(period=period)["probed"])
+        time.sleep(max(0.0, began + period - time.monotonic()))
+
+    assert probed == [3, 3, 2, 2]
+    assert len(host.times[ended]) == 2
+    for path in set(paths) - {ended}:
+        assert len(host.times[path]) == 4
+        assert all(0.95 * period <= gap <= 1.6 * period for gap in gaps(host.times[path]))
 
 
 def test_a_stream_no_longer_live_has_its_lights_set_off_and_is_not_probed_again(

@@ -8,9 +8,10 @@ master playlist whose first variant, on the same host, has them). A redirect to 
 followed; a hang, an error or junk says "unknown" with the reason, never green. A stream whose playback
 ids are all private says "needs a signed token" instead of a false red.
 
-Probes are spread over the period (probe i starts at i × period / n), a few at a time on the lane's own
-threads, so the job never delays the sampler (its own lane) and never asks the stream host twice in a
-period. They cost no FastPix API call (the stream host is not the API), so they do not take the API's
+Probes are spread over the period (probe i starts at i × period / n, the longest unprobed first, but never
+sooner than a period after the stream's last probe), a few at a time on the lane's own threads, so the job
+never delays the sampler (its own lane), probes every stream each round (rounds run back to back) and never
+asks the stream host twice in a period. They cost no FastPix API call (the stream host is not the API), so they do not take the API's
 rate-limit slots. Each change of a light (or of the reason shown beside it) bumps the workspace version
 in the same transaction, so every open page's poll renders it; a probe that changes nothing writes only
 its `probed_at`.
@@ -24,7 +25,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -259,24 +260,27 @@ def record(verdicts: Mapping[str, tuple[Verdict, datetime]]) -> int:
 
 
 def judge(ctx: Context, period: float) -> dict[str, Any]:
-    """One round: the status lights of every stream at once, then one probe per preparing or live stream
-    not probed within the last period, spread over `period` seconds."""
+    """One round: the status lights of every stream at once, then one probe per preparing or live stream,
+    spread over `period` seconds (see `_probe_round`)."""
     streams = list(
         MirroredStream.objects.filter(deleted_at=None, status__in=LIVE_STATUSES).values(
             "stream_id", "status", "disconnected_at", "settings"
         )
     )
     changed, ended = settle_statuses(streams)
-    recent = timezone.now() - timedelta(seconds=period)
-    probed_lately = set(Readiness.objects.filter(probed_at__gt=recent).values_list("stream_id", flat=True))
-    due: list[tuple[str, str]] = []  # (stream id, playback id)
+    last_probe = dict(
+        Readiness.objects.filter(stream_id__in=[s["stream_id"] for s in streams], probed_at__isnull=False)
+        .values_list("stream_id", "probed_at")
+        .iterator()
+    )
+    due: list[tuple[str, str, datetime | None]] = []  # (stream id, playback id, its last probe)
     fixed: dict[str, tuple[Verdict, datetime]] = {}  # no probe needed: private, or no playback id
     for stream in streams:
         target = public_playback_id(stream["settings"] or {})
         if isinstance(target, Verdict):
             fixed[stream["stream_id"]] = (target, timezone.now())
-        elif stream["stream_id"] not in probed_lately:
-            due.append((stream["stream_id"], target))
+        else:
+            due.append((stream["stream_id"], target, last_probe.get(stream["stream_id"])))
     changed += record(fixed)
     detail: dict[str, Any] = {"streams": len(streams), "ended": ended}
     if not due:
@@ -287,10 +291,30 @@ def judge(ctx: Context, period: float) -> dict[str, Any]:
     return detail
 
 
-def _probe_round(
-    ctx: Context, due: list[tuple[str, str]], period: float
-) -> tuple[dict[str, Verdict], dict[str, Any]]:
+def _schedule(
+    due: list[tuple[str, str, datetime | None]], period: float, began: float
+) -> list[tuple[float, str, str]]:
+    """When each probe starts (monotonic), in order: the streams probed longest ago (or never) first, one
+    every period / n, but none sooner than a period after its own last probe, so that rounds run back to
+    back probe each stream once a round whatever its place in the last one (a stream that ended moves the
+    others up), and a round started early (a worker taking over) still never asks twice in a period.
+    A last probe of a round before this one is at most a period before its start: every probe starts
+    within the round's period."""
+    now = timezone.now()
     spacing = period / len(due)
+    ordered = sorted(due, key=lambda d: (d[2] is not None, d[2] or now))
+    plan = []
+    for index, (stream_id, playback_id, probed_at) in enumerate(ordered):
+        start = began + index * spacing
+        if probed_at is not None:
+            start = max(start, began + period - (now - probed_at).total_seconds())
+        plan.append((min(start, began + period), stream_id, playback_id))  # a clock set back: no longer
+    return sorted(plan, key=lambda p: p[0])
+
+
+def _probe_round(
+    ctx: Context, due: list[tuple[str, str, datetime | None]], period: float
+) -> tuple[dict[str, Verdict], dict[str, Any]]:
     began = time.monotonic()
     pending: dict[Future[Verdict], tuple[str, datetime]] = {}
     gathered: dict[str, tuple[Verdict, datetime]] = {}
@@ -315,8 +339,7 @@ def _probe_round(
 
     http = probe_client()
     try:
-        for index, (stream_id, playback_id) in enumerate(due):
-            start = began + index * spacing
+        for start, stream_id, playback_id in _schedule(due, period, began):
             while (left := start - time.monotonic()) > 0:
                 ctx.check()
                 collect(min(left, 0.1))
