@@ -46,12 +46,15 @@ def _number(name: str, default: float, *, minimum: float, maximum: float) -> flo
     return value
 
 
-def _url(name: str, default: str) -> str:
+def _url(name: str, default: str, *, secret: bool = False) -> str:
+    """An http(s) URL. A base URL (paths are appended to it) loses its trailing slash; a `secret` one (a
+    webhook's, which carries its token) is kept exactly as given, and an error never shows it."""
     value = env.str(name, default=default).strip()
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {value!r}.")
-    return value.rstrip("/")
+        shown = " (its value is a secret, so it is not shown)" if secret else f", got {value!r}"
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL{shown}.")
+    return value if secret else value.rstrip("/")
 
 
 def _parsed(
@@ -259,7 +262,9 @@ if any("@" not in address for address in ALERT_EMAILS):
         f"ALERT_EMAILS must be e-mail addresses, comma-separated, got {ALERT_EMAILS!r}."
     )
 # A Slack-compatible incoming webhook: one JSON POST {"text": …} per incident. A secret (never logged).
-ALERT_WEBHOOK_URL = _url("ALERT_WEBHOOK_URL", "") if env.str("ALERT_WEBHOOK_URL", default="").strip() else ""
+ALERT_WEBHOOK_URL = (
+    _url("ALERT_WEBHOOK_URL", "", secret=True) if env.str("ALERT_WEBHOOK_URL", default="").strip() else ""
+)
 # The console's own address, for the links in notifications (none without it).
 CONSOLE_URL = _url("CONSOLE_URL", "") if env.str("CONSOLE_URL", default="").strip() else ""
 # "Far longer than planned": live for more than the planned minutes (a stream's `planned_minutes` metadata

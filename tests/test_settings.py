@@ -10,7 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+SHOWN = "settings.FASTPIX_API_BASE, settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND']"
+
+
+def load_settings(show: str = SHOWN, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -21,7 +24,8 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup(); from django.conf import settings; print(settings.FASTPIX_API_BASE, settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND'])",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup(); "
+            f"from django.conf import settings; print({show})",
         ],
         cwd=ROOT,
         env={**clean, **env},
@@ -67,6 +71,33 @@ def test_a_bad_value_fails_at_start_naming_the_variable(variable: str, value: st
     result = load_settings(SECRET_KEY="x" * 50, **{variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_malformed_webhook_url_is_refused_without_showing_it() -> None:
+    """ALERT_WEBHOOK_URL is a secret (Slack's carries its token): the error names the variable only."""
+    result = load_settings(
+        SECRET_KEY="x" * 50, ALERT_WEBHOOK_URL="hooks.slack.com/services/T0/B0/tok3n-s3cret"
+    )
+    assert result.returncode != 0
+    assert "ALERT_WEBHOOK_URL must be an http(s) URL" in result.stderr
+    assert "tok3n-s3cret" not in result.stderr
+    assert "hooks.slack.com" not in result.stderr
+
+
+def test_the_webhook_url_is_kept_as_given_and_base_urls_lose_their_trailing_slash() -> None:
+    result = load_settings(
+        "settings.ALERT_WEBHOOK_URL, settings.CONSOLE_URL, settings.FASTPIX_API_BASE",
+        SECRET_KEY="x" * 50,
+        ALERT_WEBHOOK_URL=" https://hooks.example.com/hook/T0/B0/ ",
+        CONSOLE_URL="https://console.example.com/",
+        FASTPIX_API_BASE="https://api.example.com/v1/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "https://hooks.example.com/hook/T0/B0/",  # trimmed of spaces, its own trailing slash kept
+        "https://console.example.com",
+        "https://api.example.com/v1",
+    ]
 
 
 def test_env_example_names_every_variable_the_settings_read() -> None:
