@@ -235,6 +235,42 @@ def test_did_not_reconnect_is_told_too_and_a_reconnect_is_told_nothing_more(
     assert "did not return within the 60 s reconnect window" in hook.texts()[2]
 
 
+def told(name: str) -> None:
+    """An incident about a stream of this name, opened and sent by the jobs (the name as FastPix gave it)."""
+    now = timezone.now()
+    sid = "0123456789abcdef0123456789abcdef"
+    alerts.open_incident(
+        f"drop:{sid}:t", "drop", sid, name, now, f"{name}: the encoder disconnected.", now=now
+    )
+    notify.send_due()
+
+
+def test_a_stream_name_cannot_ping_a_slack_channel_nor_make_a_link(smtp: Mailbox, hook: Receiver) -> None:
+    told("<!channel> & <https://evil.example|click me>")
+
+    [text] = hook.texts()
+    assert text == (
+        "[FastPix console] Dropped: &lt;!channel&gt; &amp; &lt;https://evil.example|click me&gt;\n"
+        "&lt;!channel&gt; &amp; &lt;https://evil.example|click me&gt;: the encoder disconnected.\n"
+        "Open the stream in the console: https://console.example.com/streams/0123456789abcdef0123456789abcdef/"
+    )
+    mail = smtp.messages[0][2].decode()
+    assert "<!channel> & <https://evil.example|click me>: the encoder disconnected." in mail  # plain text
+    assert {n.state for n in Notification.objects.all()} == {"sent"}
+
+
+def test_a_line_break_in_a_stream_name_does_not_break_the_email_subject(
+    smtp: Mailbox, hook: Receiver
+) -> None:
+    told("Main\r\nBcc: someone@example.com\n\tstage")
+
+    assert [n.state for n in Notification.objects.order_by("channel")] == ["sent", "sent"]
+    [(_, recipients, raw_mail)] = smtp.messages
+    assert sorted(recipients) == sorted(ADDRESSES)
+    assert "Subject: [FastPix console] Dropped: Main Bcc: someone@example.com stage\r\n" in raw_mail.decode()
+    assert hook.texts()[0].startswith("[FastPix console] Dropped: Main Bcc: someone@example.com stage\n")
+
+
 # --------------------------------------------------------------------------------------- back-off
 
 

@@ -83,8 +83,10 @@ def console_link(incident: Incident) -> str:
 
 
 def subject(incident: Incident) -> str:
+    """One line: whitespace collapsed, since a line break in a stream's name (its metadata, any text) would
+    make every attempt at the e-mail's Subject header fail (BadHeaderError)."""
     name = incident.stream_name or incident.stream_id or "a stream"
-    return f"{SUBJECT_PREFIX} {incident.get_kind_display()}: {name}"
+    return " ".join(f"{SUBJECT_PREFIX} {incident.get_kind_display()}: {name}".split())
 
 
 def text(incident: Incident) -> str:
@@ -92,6 +94,12 @@ def text(incident: Incident) -> str:
     summary = str(incident.detail.get("summary") or incident.get_kind_display())
     link = console_link(incident)
     return f"{summary}\nOpen the stream in the console: {link}" if link else summary
+
+
+def slack_escaped(words: str) -> str:
+    """Text as Slack's message format needs it: &, < and > escaped, so that a stream's name cannot mention
+    <!channel> (ping everyone), make a link or mention a user. Nothing else is escaped."""
+    return words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _send_email(incident: Incident) -> None:
@@ -108,7 +116,7 @@ def _send_webhook(incident: Incident) -> None:
     # Never follows a redirect: the URL is the one the administrator configured, and nothing else.
     response = httpx.post(
         settings.ALERT_WEBHOOK_URL,
-        json={"text": f"{subject(incident)}\n{text(incident)}"},
+        json={"text": slack_escaped(f"{subject(incident)}\n{text(incident)}")},
         timeout=float(settings.ALERT_TIMEOUT),
         follow_redirects=False,
     )
