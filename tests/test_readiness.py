@@ -4,6 +4,7 @@ local server that misbehaves (hangs, junk, redirects)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import defaultdict
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from streams.client import get_client
 from streams.models import Readiness, WorkerRun
 from streams.workspace import mirror, readiness, reconcile
 from streams.workspace.pacing import Context
@@ -439,3 +441,76 @@ def test_a_lights_change_time_is_a_clock_time_that_cannot_stand_still() -> None:
     iso = changed.replace(microsecond=0).isoformat()
     assert f'changed <time datetime="{iso}" title="3 minutes ago" data-local>' in html
     assert "ago</time>" not in html
+
+
+def shown_lights(html: str, lights_id: str = "") -> dict[str, str]:
+    """Each light of the first light list (the one with id `lights_id`, if given) as "word — reason"."""
+    html = html[html.index('<ul class="lights"' + (f' id="{lights_id}"' if lights_id else "")) :]
+    html = html[: html.index("</ul>")]
+    found = {}
+    for key, word, reason in re.findall(
+        r'data-light="(\w+)">.*?<strong class="light-word">([^<]*)</strong>(?:<span class="light-reason"> — ([^<]*)</span>)?',
+        html,
+        flags=re.S,
+    ):
+        found[key] = f"{word} — {reason}" if reason else word
+    return found
+
+
+def test_a_drop_shows_the_encoder_not_connected_even_before_the_job_has_judged_the_stream(
+    emulator: Any, producer_client: Any
+) -> None:
+    """No Readiness row yet (the worker has not run): the lights still follow the mirror, so the page
+    never says "Encoder: Connected" beside the drop banner."""
+    stream_id = emulator.create_stream(status="active")["streamId"]
+    mirror.observe(get_client().get_stream(stream_id), timezone.now(), encoder="connected")
+    emulator.disconnect(stream_id)
+    mirror.observe(get_client().get_stream(stream_id), timezone.now(), encoder="disconnected")
+    assert not Readiness.objects.exists()
+
+    page = producer_client.get(f"/streams/{stream_id}/").content.decode()
+    wall = producer_client.get("/wall/").content.decode()
+
+    expected = {"encoder": "Not connected", "live": "Live", "playable": "Unknown — not checked yet"}
+    assert shown_lights(page, "stream-lights") == expected
+    assert shown_lights(wall) == expected
+
+
+def test_a_stream_that_ended_is_never_shown_playable_before_the_job_turns_its_lights_off(
+    stream_host: Any, producer_client: Any
+) -> None:
+    stream_id = stream_host.create_stream(status="active")["streamId"]
+    mirrored()
+    judge()
+    assert lights(stream_id).playable == Light.ON
+
+    stream_host.disconnect(stream_id, expire=True)
+    mirrored()  # the mirror knows it ended; the readiness job has not run again (or the worker is down)
+
+    page = producer_client.get(f"/streams/{stream_id}/").content.decode()
+
+    assert shown_lights(page, "stream-lights") == {
+        "encoder": "Not connected",
+        "live": "Not live",
+        "playable": "Not playable",
+    }
+    assert lights(stream_id).playable == Light.ON  # the stored judgement is the job's to change
+
+
+def test_lights_built_from_the_mirror_alone_say_when_the_encoder_left() -> None:
+    from streams.client import LiveStream
+    from streams.models import MirroredStream
+    from streams.workspace.readiness import as_of
+
+    now = timezone.now()
+    stream = LiveStream(stream_id="e" * 32, status="active")
+    mirror.observe(stream, now, encoder="connected")
+    connected = as_of(None, MirroredStream.objects.get())
+    assert connected is not None
+    assert (connected.encoder, connected.live, connected.playable) == (Light.ON, Light.ON, Light.UNKNOWN)
+    assert connected.playable_reason == "not checked yet"
+    mirror.observe(stream, now + timedelta(seconds=2), encoder="disconnected")
+    dropped = as_of(None, MirroredStream.objects.get())
+    assert dropped is not None
+    assert (dropped.encoder, dropped.encoder_changed_at) == (Light.OFF, now + timedelta(seconds=2))
+    assert not Readiness.objects.exists()  # shown, never stored

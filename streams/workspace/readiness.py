@@ -408,13 +408,28 @@ class Shown:
 
 
 def as_of(readiness: Readiness | None, row: MirroredStream | None) -> Readiness | None:
-    """The lights as the mirror has them now. The job judges Encoder and Live once a period, but the
-    mirror learns a drop, a reconnect or an end from FastPix's event at once: a page shows that at once
-    too (the stored row is left to the job)."""
-    if readiness is None or row is None:
+    """The lights as the mirror has them now. The job judges once a period, but the mirror learns a drop,
+    a reconnect or an end from FastPix's event at once: a page shows that at once too, and never a light
+    the row contradicts. Encoder and Live follow the row; Playable is off once the stream is no longer
+    preparing or live (never green for a stream that ended before the job ran again, or with the worker
+    down); without a Readiness row (the job has not judged the stream yet) the lights are built from the
+    row, Playable "not checked yet". The stored row is left to the job: a change gives a copy."""
+    if row is None:
         return readiness
-    encoder, on_air = _status_lights(row.status, row.disconnected_at)
-    if (readiness.encoder, readiness.live) == (encoder, on_air):
+    status = row.status if row.deleted_at is None else ""  # a deleted stream is judged no more
+    encoder, on_air = _status_lights(status, row.disconnected_at)
+    judged = status in LIVE_STATUSES
+    if readiness is None:
+        return Readiness(
+            stream_id=row.stream_id,
+            encoder=encoder,
+            encoder_changed_at=row.disconnected_at,
+            live=on_air,
+            playable=Light.UNKNOWN if judged else Light.OFF,
+            playable_reason="not checked yet" if judged else "",
+        )
+    ended = not judged and (readiness.playable, readiness.playable_reason) != (Light.OFF, "")
+    if (readiness.encoder, readiness.live) == (encoder, on_air) and not ended:
         return readiness
     shown = copy.copy(readiness)
     changed_at = row.disconnected_at or row.observed_at
@@ -422,12 +437,16 @@ def as_of(readiness: Readiness | None, row: MirroredStream | None) -> Readiness 
         shown.encoder, shown.encoder_changed_at = encoder, changed_at
     if shown.live != on_air:
         shown.live, shown.live_changed_at = on_air, row.observed_at
+    if ended:
+        if shown.playable != Light.OFF:
+            shown.playable, shown.playable_changed_at = Light.OFF, row.observed_at
+        shown.playable_reason = ""
     return shown
 
 
 def lights(readiness: Readiness | None, status: str) -> list[Shown]:
-    """The three lights of a stream: its Readiness row, or (before the worker judged it) what the status
-    alone says, with Playable "not checked yet" for a preparing or live stream."""
+    """The three lights of a stream: `as_of(its Readiness row, its mirror row)`, or (with no mirror row
+    either) what the status alone says, with Playable "not checked yet" for a preparing or live stream."""
     if readiness is not None:
         return [
             Shown("encoder", readiness.encoder, "", readiness.encoder_changed_at),
