@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emulator.testing import EmulatorControl
@@ -233,6 +235,24 @@ def test_a_deleted_stream_that_had_dropped_closes_its_drop(emulator: EmulatorCon
     assert drop.closed_at is not None
     assert missed.kind == "not_reconnected"
     assert "(status: deleted)" in missed.detail["summary"]
+
+
+def test_detect_reads_only_the_mirror_fields_it_uses_and_no_row_twice(emulator: EmulatorControl) -> None:
+    """detect runs every second: it loads neither search_text nor media_ids, and no field it needs is left
+    out (a deferred field would cost one more query per row)."""
+    sids = [live_stream(emulator, metadata={"planned_minutes": "1"}) for _ in range(2)]
+    for sid in sids:
+        emulator.disconnect(sid)
+        seen(sid, encoder="disconnected")
+    MirroredStream.objects.filter(stream_id=sids[0]).update(live_since=timezone.now() - timedelta(minutes=5))
+
+    with CaptureQueriesContext(connection) as captured:
+        result = alerts.detect()
+
+    assert (result["drops"], result["overruns"]) == (2, 1)
+    reads = [q["sql"] for q in captured.captured_queries if 'FROM "streams_mirroredstream"' in q["sql"]]
+    assert not [sql for sql in reads if "search_text" in sql or "media_ids" in sql]
+    assert len(reads) == 1 + 2 + 1  # the drops; each open drop's row; the live streams
 
 
 # ------------------------------------------------------------------------------- recordings and overruns

@@ -46,6 +46,19 @@ FAILED_LOOKBACK = timedelta(minutes=15)
 PLANNED_KEY = "planned_minutes"
 # A drop that ends with one of these done from the console was ended on purpose: nobody needs telling.
 ENDING_ACTIONS = (AuditEntry.Action.FINISH, AuditEntry.Action.DISABLE, AuditEntry.Action.DELETE)
+# The mirror's fields `detect` reads (drop_of and reconnect_window, planned_minutes, the summaries): it runs
+# every second, so it leaves the rest (search_text, media_ids…) unread. A field missing here would still be
+# read, one query per row: tests/test_alerts.py counts them.
+DETECT_FIELDS = (
+    "stream_id",
+    "name",
+    "status",
+    "deleted_at",
+    "disconnected_at",
+    "settings",
+    "metadata",
+    "live_since",
+)
 
 
 # ---------------------------------------------------------------------------------------- the banner
@@ -149,7 +162,9 @@ def _unknown(keys: list[str]) -> set[str]:
 
 
 def _open_drops(now: datetime) -> int:
-    rows = MirroredStream.objects.filter(deleted_at=None, status="active", disconnected_at__isnull=False)
+    rows = MirroredStream.objects.filter(
+        deleted_at=None, status="active", disconnected_at__isnull=False
+    ).only(*DETECT_FIELDS)
     drops = [drop for drop in (drop_of(row, now) for row in rows) if drop is not None]
     new = _unknown([drop_key(d.stream_id, d.disconnected_at) for d in drops])
     opened = 0
@@ -191,7 +206,7 @@ def _close_drops(now: datetime) -> tuple[int, int]:
     (closed, and a not-reconnected incident opened)."""
     closed = not_reconnected = 0
     for incident in Incident.objects.filter(kind=Kind.DROP, closed_at=None):
-        row = MirroredStream.objects.filter(stream_id=incident.stream_id).first()
+        row = MirroredStream.objects.filter(stream_id=incident.stream_id).only(*DETECT_FIELDS).first()
         drop = drop_of(row, now)
         if drop is not None and drop_key(drop.stream_id, drop.disconnected_at) == incident.key:
             continue  # still dropped
@@ -244,7 +259,9 @@ def _overruns(now: datetime) -> tuple[int, int]:
     factor = float(settings.ALERT_OVERRUN_FACTOR)
     live = {
         row.stream_id: row
-        for row in MirroredStream.objects.filter(deleted_at=None, status="active", live_since__isnull=False)
+        for row in MirroredStream.objects.filter(
+            deleted_at=None, status="active", live_since__isnull=False
+        ).only(*DETECT_FIELDS)
     }
     due: dict[str, tuple[MirroredStream, float]] = {}
     for row in live.values():
