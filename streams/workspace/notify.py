@@ -9,7 +9,9 @@ ALERT_TIMEOUT, on a lane of its own: a slow or dead target delays no page and no
 A failed attempt is counted and kept (`last_error`), and the next one waits ALERT_RETRY_SECONDS doubled
 per failure, at most ALERT_RETRY_MAX_SECONDS; after ALERT_MAX_ATTEMPTS the row gives up (`failed`). Before
 sending, a run claims the row by moving its next attempt past the longest a send can take, so two runs (a
-worker and a standby that just took over, or a test calling the job by hand) never both send it.
+worker and a standby that just took over, or a test calling the job by hand) do not both send it. Delivery
+is at least once, not exactly once: a worker killed after a send succeeded but before its outcome was
+written leaves the row pending, and it is sent again once the claim's hold has passed.
 
 What a notification says is the incident's summary (name, status, times) and a link to the stream in the
 console (CONSOLE_URL): never a secret. The webhook URL itself is one (Slack's carries its token), so it is
@@ -147,7 +149,8 @@ def _clock(now: datetime | None) -> datetime:
 
 
 def _claim(pk: int, now: datetime) -> bool:
-    """Take the notification for this run: nobody else sends it until the attempt's outcome is written."""
+    """Take the notification for this run: nobody else sends it until the attempt's outcome is written (or,
+    should this run die first, until the hold has passed)."""
     hold = now + timedelta(seconds=2 * float(settings.ALERT_TIMEOUT) + 30)
     return bool(
         Notification.objects.filter(pk=pk, state=State.PENDING, next_attempt_at__lte=now).update(
