@@ -238,9 +238,18 @@
     if (!source) return;
     var text = source.value !== undefined && source.tagName === "INPUT" ? source.value : source.textContent.trim();
     var done = function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      window.setTimeout(function () { button.textContent = label; }, 1500);
+      // The label is our own markup ("Copy" and a visually hidden name of the field): keep its nodes and
+      // put them back, not its flattened text. The hidden name stays meanwhile ("Copied OBS Studio Server"),
+      // and a second click while it says "Copied" keeps the first label.
+      if (!button.copyLabel) button.copyLabel = Array.prototype.slice.call(button.childNodes);
+      var hidden = button.querySelector(".visually-hidden");
+      button.replaceChildren("Copied");
+      if (hidden) button.appendChild(hidden);
+      window.clearTimeout(button.copyTimer);
+      button.copyTimer = window.setTimeout(function () {
+        button.replaceChildren.apply(button, button.copyLabel);
+        button.copyLabel = null;
+      }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done);

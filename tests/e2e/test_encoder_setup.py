@@ -65,6 +65,34 @@ def test_copy_buttons_copy_their_own_field(page: Page, sign_in: Any, emulator: A
     assert copied.endswith(f'-f flv "{RTMPS}/{stream["streamKey"]}"')
 
 
+# A copy button's visible text: its own text, without the visually hidden name of the field it copies.
+VISIBLE_TEXT = """button => Array.from(button.childNodes)
+    .filter(node => !(node.classList && node.classList.contains("visually-hidden")))
+    .map(node => node.textContent).join("").trim()"""
+
+
+def test_a_copy_button_reads_copy_again_after_copied_and_keeps_its_hidden_name(
+    page: Page, sign_in: Any, emulator: Any, live_server: Any
+) -> None:
+    """ "Copied" for a moment, then the button's own markup back: "Copy" on screen, the encoder and field
+    in a visually hidden span (not flattened into visible text), also after a second click meanwhile."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    _open(page, sign_in, emulator, live_server)
+    button = page.locator('[data-copy="obs-server"]')
+    expect(button).to_have_accessible_name("Copy OBS Studio Server")
+
+    button.click()
+    page.wait_for_function(f"b => ({VISIBLE_TEXT})(b) === 'Copied'", arg=button.element_handle())
+    button.click()  # again while it says "Copied"
+
+    back = f"b => ({VISIBLE_TEXT})(b) === 'Copy' && b.querySelector('.visually-hidden') !== null"
+    page.wait_for_function(back, arg=button.element_handle(), timeout=5000)
+    page.wait_for_timeout(1700)  # the second click's timer has run out too: it stays "Copy"
+    assert button.evaluate(VISIBLE_TEXT) == "Copy"
+    expect(button.locator(".visually-hidden")).to_have_text("OBS Studio Server")
+    expect(button).to_have_accessible_name("Copy OBS Studio Server")
+
+
 def test_the_qr_code_shows_after_a_reveal_and_leaves_after_its_time(
     page: Page, sign_in: Any, emulator: Any, live_server: Any, settings: Any
 ) -> None:
