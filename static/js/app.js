@@ -44,16 +44,32 @@
   }
   document.addEventListener("visibilitychange", resumePolling);
 
-  // When the console itself cannot be reached, poll again later, waiting longer each time.
+  // When the console itself cannot be reached, poll again later, waiting longer each time, and say so:
+  // a page that silently stops updating (a wall on a screen, a viewer count) would look current.
+  function pollTrouble(failed) {
+    var note = document.getElementById("poll-trouble");
+    if (!note || note.hidden === !failed) return;
+    if (failed) {
+      var now = new Date();  // the console's 24-hour clock (see `clock` below), to the second
+      var since = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
+      note.textContent = "Not updating since " + since + ": the console did not answer. Trying again…";
+    } else {
+      note.textContent = "";
+    }
+    note.hidden = !failed;
+  }
   function pollFailed(event) {
     var el = event.detail.elt;
     if (!el.hasAttribute || !el.hasAttribute("data-poll")) return;
     var wait = Math.min((pollBackoff.get(el) || 5000) * 2, 60000);
     pollBackoff.set(el, wait);
+    pollTrouble(true);
     window.setTimeout(function () { window.htmx.trigger(el, "poll-resume"); }, wait);
   }
   document.addEventListener("htmx:sendError", pollFailed);
   document.addEventListener("htmx:responseError", pollFailed);
+  // New content came in (a poll's answer, whatever it swaps): the console is reachable again.
+  document.addEventListener("htmx:load", function () { pollTrouble(false); });
 
   // A pending action says what it is doing ("Finishing…") and its dialog cannot be closed until the
   // answer arrives: closing it then would leave the user not knowing what happened.

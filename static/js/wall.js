@@ -70,11 +70,6 @@
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
-      case "Enter":
-        // On the name link the browser opens it already; elsewhere in the tile (a light, a number) too.
-        if (!tile || (event.target.closest && event.target.closest("a, button"))) return;
-        tile.querySelector("[data-tile-link]").click();
-        break;
       case "f": {
         var finish = tile && tile.querySelector("[data-wall-finish]");
         if (!finish) return;
@@ -100,5 +95,24 @@
     window.setInterval(tick, 1000);
   });
   document.addEventListener("htmx:afterSettle", function () { syncClock(); tick(); });
-  document.addEventListener("htmx:oobAfterSwap", function () { syncClock(); tick(); });
+
+  // A refresh keeps the focused tile focused (the morph keeps its node), but when that tile leaves the
+  // wall (its broadcast ended, say after f), focus would fall to the page's top unannounced: it goes to
+  // the tile now in its place, or to the summary when none is left.
+  var focusedIndex = -1;
+  document.addEventListener("htmx:oobBeforeSwap", function () {
+    var tile = focusedTile();
+    focusedIndex = tile ? tiles().indexOf(tile) : -1;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    syncClock();
+    tick();
+    var was = focusedIndex;
+    focusedIndex = -1;
+    if (was === -1 || focusedTile() || document.querySelector("dialog[open]")) return;
+    var all = tiles();
+    var target = all.length ? all[Math.min(was, all.length - 1)].querySelector("[data-tile-link]")
+      : document.getElementById("wall-summary");
+    if (target) target.focus();
+  });
 })();

@@ -132,6 +132,8 @@ def test_shortcuts_stay_quiet_while_typing_or_while_a_dialog_is_open(
     expect(page.locator("dialog[open]")).to_have_count(0)
 
     page.keyboard.press("j")  # on a tile again? No: still typing
+    expect(field).to_have_value("jkf?j")
+    expect(field).to_be_focused()
     page.get_by_role("link", name="Main hall", exact=True).focus()
     page.keyboard.press("?")
     keys = page.get_by_role("dialog", name="Keyboard shortcuts")
@@ -148,6 +150,38 @@ def test_shortcuts_stay_quiet_while_typing_or_while_a_dialog_is_open(
     page.keyboard.press("Alt+f")
     expect(page.get_by_role("link", name="Main hall", exact=True)).to_be_focused()
     expect(page.locator("dialog[open]")).to_have_count(0)
+
+
+def test_when_the_focused_tile_leaves_the_wall_focus_goes_to_the_tile_in_its_place(
+    page: Page, live_server: Any, sign_in: Any, three: list[str]
+) -> None:
+    open_wall(page, live_server, sign_in)
+    page.keyboard.press("j")
+    page.keyboard.press("j")  # Second room
+    mirror.forget(three[1], timezone.now())  # its broadcast ended elsewhere: the next refresh drops the tile
+    worker_ran()
+    expect(page.locator("[data-tile]")).to_have_count(2, timeout=3000)
+    expect(page.get_by_role("link", name="Garden", exact=True)).to_be_focused()
+    page.keyboard.press("k")  # and the keys go on from there
+    expect(page.get_by_role("link", name="Main hall", exact=True)).to_be_focused()
+
+
+def test_a_failed_refresh_says_the_wall_is_not_updating_until_a_retry_succeeds(
+    page: Page, live_server: Any, sign_in: Any, three: list[str]
+) -> None:
+    open_wall(page, live_server, sign_in)
+    trouble = page.locator("#poll-trouble")
+    expect(trouble).to_be_hidden()
+    page.route(re.compile(r"/wall/\?v="), lambda route: route.abort())  # the console cannot be reached
+    expect(trouble).to_be_visible(timeout=3000)
+    expect(trouble).to_have_text(
+        re.compile(r"^Not updating since \d\d:\d\d:\d\d: the console did not answer")
+    )
+    page.unroute(re.compile(r"/wall/\?v="))
+    mirror.record_viewers({three[2]: 9000}, timezone.now())  # what the retry must bring
+    worker_ran()
+    expect(trouble).to_be_hidden(timeout=15000)  # the first retry comes 10 s after the failure
+    expect(page.locator("[data-tile]").first).to_have_id(f"tile-{three[2]}")
 
 
 def test_question_mark_lists_the_keys(page: Page, live_server: Any, sign_in: Any, three: list[str]) -> None:
@@ -230,7 +264,9 @@ def test_a_reviewer_gets_the_wall_with_no_finish_and_f_does_nothing(
     expect(page.get_by_role("link", name=re.compile("^Finish"))).to_have_count(0)
     page.keyboard.press("j")
     page.keyboard.press("f")
+    page.wait_for_timeout(500)  # time enough for a dialog's fragment to arrive, were one asked for
     expect(page.locator("dialog[open]")).to_have_count(0)
+    expect(page.get_by_role("link", name="Main hall", exact=True)).to_be_focused()
 
 
 def test_without_javascript_the_wall_is_links_and_finish_is_a_confirmation_page(
