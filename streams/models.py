@@ -374,8 +374,8 @@ class Incident(models.Model):
 
 
 class Notification(models.Model):
-    """One incident told through one channel (email or a Slack-compatible webhook): sent once, retried
-    with back-off while the target fails, every attempt's result kept for the event inspector."""
+    """One incident told through one channel (email or a Slack-compatible webhook): sent at least once,
+    retried with back-off while the target fails, every attempt's result kept for the event inspector."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
