@@ -84,8 +84,8 @@ DELAY = re.compile(r'hx-trigger="load delay:(\d+(?:\.\d+)?)s')
 LIST_URL = "/streams/?page=1&size=50"
 LIST_POLL = "/streams/live/?page=1&size=50"
 TTL = 5.0  # VIEWER_COUNT_TTL: the sampling period
-RATE_LIMIT = 150
-UNCHANGED_BYTES = 1000  # a poll answered with its poller alone (and the list's freshness notice)  # FASTPIX_RATE_LIMIT's default: the worker's calls per second
+RATE_LIMIT = 150  # FASTPIX_RATE_LIMIT's default: the worker's calls per second
+UNCHANGED_BYTES = 1000  # a poll answered with its poller alone (and the list's freshness notice)
 
 
 @dataclass

@@ -79,7 +79,6 @@ class Setup:
     max_resolution: str
     keyframe_seconds: int
     audio: str
-    ingest_url: str  # the full RTMPS URL with the key; "" until the key is revealed
     qr_svg: SafeString | None = None
     qr_seconds: int = 60
 
@@ -220,7 +219,6 @@ def setup(stream: LiveStream, revealed: dict[str, str]) -> Setup:
         max_resolution=stream.max_resolution,
         keyframe_seconds=KEYFRAME_SECONDS,
         audio=AUDIO,
-        ingest_url=full,
         qr_svg=qr_svg(full, "QR code of the full ingest URL with the stream key") if full else None,
         qr_seconds=int(settings.QR_VISIBLE_SECONDS),
     )
