@@ -38,6 +38,9 @@ T = TypeVar("T")
 # FastPix calls a page makes side by side (viewer counts of up to 50 active rows, recordings). Tasks on
 # it only call FastPix and write the cache: none submits or waits on another task.
 fetch_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fastpix")
+# A lifecycle action's calls (the mutation, and the re-read sent as soon as FastPix answers it): apart, so
+# that a Finish never queues behind a page's reads. One task at a time per request thread.
+action_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fastpix-action")
 
 
 @functools.cache
@@ -63,10 +66,10 @@ class Reading:
         return time.time() - self.fetched_at < ttl
 
 
-def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """Run `fn` on the FastPix pool, in this request's context (so its calls are logged with it)."""
+def submit(fn: Callable[..., T], *args: Any, pool: ThreadPoolExecutor = fetch_pool) -> Future[T]:
+    """Run `fn` on a FastPix pool, in this request's context (so its calls are logged with it)."""
     context = contextvars.copy_context()
-    return fetch_pool.submit(context.run, fn, *args)
+    return pool.submit(context.run, fn, *args)
 
 
 def _read(key: str, fetch: Callable[[], Any], keep: float) -> Reading:

@@ -5,17 +5,22 @@ be a moment behind FastPix, so it never decides alone that an action has nothing
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.test.signals import template_rendered
 from django.utils import timezone
 
 from emulator.testing import EmulatorControl
 from streams import inflight
 from streams.client import LiveStream, get_client
+from streams.live import fetch_pool
 from streams.models import ActionAttempt, AuditEntry, MirroredStream, WorkerRun
+from streams.templatetags.console import badge
 from streams.workspace import mirror
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +171,108 @@ def test_without_a_synced_mirror_the_action_reads_first_as_before(
     stream = mirrored(emulator, status="active", metadata={"livestream_name": "Keynote"})
     producer_client.post(f"/streams/{stream.stream_id}/finish/", HTTP_HX_REQUEST="true")
     assert calls(emulator) == [("GET", stream.stream_id), ("PUT", "finish"), ("GET", stream.stream_id)]
+
+
+# ---------------------------------------------------------------- the dialog's answer, ready as the re-read lands
+
+
+@dataclasses.dataclass
+class Watched:
+    response: Any
+    answered_at: float
+    statuses: list[tuple[float, str]]  # when the answer's status badge was rendered, and with which status
+
+
+def finish_with_a_slow_reread(
+    client: Client, emulator: EmulatorControl, stream_id: str, reread_ms: float, meanwhile: Any = None
+) -> Watched:
+    """A Finish from the dialog whose re-read takes `reread_ms`; `meanwhile` runs 0.3 s into it."""
+    emulator.add_fault(f"/live/streams/{stream_id}$", method="GET", latency_ms=reread_ms, times=1)
+    statuses: list[tuple[float, str]] = []
+
+    def seen(sender: Any, template: Any, context: Any, **kwargs: Any) -> None:
+        if getattr(template, "name", "") == "streams/_status.html":
+            statuses.append((time.monotonic(), str(context.get("status"))))
+
+    template_rendered.connect(seen)
+    timer = threading.Timer(0.3, meanwhile or (lambda: None))
+    timer.start()
+    try:
+        response = client.post(f"/streams/{stream_id}/finish/", HTTP_HX_REQUEST="true")
+        return Watched(response, time.monotonic(), statuses)
+    finally:
+        timer.join()
+        template_rendered.disconnect(seen)
+
+
+def test_the_dialogs_answer_is_rendered_while_the_reread_is_out(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    # Its status, buttons and history are those of the state FastPix reports on success (idle); the re-read
+    # finds that, so the answer rendered meanwhile is sent as it lands, not rendered again after it.
+    stream = mirrored(emulator, status="active", metadata={"livestream_name": "Keynote"})
+    watched = finish_with_a_slow_reread(producer_client, emulator, stream.stream_id, 400)
+    assert calls(emulator) == [("PUT", "finish"), ("GET", stream.stream_id)]
+    assert watched.response.content.decode().count("Finished the broadcast of “Keynote”.") == 1
+    assert [status for _, status in watched.statuses] == ["idle"]
+    assert watched.answered_at - watched.statuses[0][0] >= 0.3  # before the re-read's 400 ms were over
+    assert MirroredStream.objects.get(stream_id=stream.stream_id).status == "idle"
+    assert AuditEntry.objects.get().outcome == "done"
+
+
+def test_a_reread_that_finds_another_state_is_what_the_answer_shows_with_its_message_once(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    # The encoder connects again while the re-read is out: the answer rendered for "idle" is dropped, and
+    # the one sent shows the stream preparing, with the message once (it is given, never stored twice).
+    stream = mirrored(emulator, status="active", metadata={"livestream_name": "Keynote"})
+    watched = finish_with_a_slow_reread(
+        producer_client, emulator, stream.stream_id, 800, meanwhile=lambda: emulator.connect(stream.stream_id)
+    )
+    html = watched.response.content.decode()
+    assert [status for _, status in watched.statuses] == ["idle", "preparing"]
+    assert html.count("Finished the broadcast of “Keynote”.") == 1
+    assert badge("preparing") in html
+    assert badge("idle") not in html
+    assert MirroredStream.objects.get(stream_id=stream.stream_id).status == "preparing"
+    assert producer_client.get(f"/streams/{stream.stream_id}/").content.decode().count("Finished the") == 0
+
+
+def test_a_message_still_pending_is_shown_with_the_dialogs_answer_once(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    first = mirrored(emulator, status="active", metadata={"livestream_name": "Morning"})
+    second = mirrored(emulator, status="active", metadata={"livestream_name": "Evening"})
+    # Without JavaScript, and the redirect not followed: its message waits for the next page.
+    producer_client.post(f"/streams/{first.stream_id}/finish/")
+    html = producer_client.post(
+        f"/streams/{second.stream_id}/finish/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert html.count("Finished the broadcast of “Morning”.") == 1
+    assert html.count("Finished the broadcast of “Evening”.") == 1
+    later = producer_client.get(f"/streams/{second.stream_id}/").content.decode()
+    assert "Finished the broadcast" not in later
+
+
+def test_a_finish_does_not_queue_behind_a_pages_reads_on_the_fastpix_pool(
+    producer_client: Client, emulator: EmulatorControl
+) -> None:
+    # Every thread of the pool that pages read FastPix on is busy (a list's viewer counts while the worker
+    # is down, say): the Finish and its re-read go out on their own pool, at once.
+    stream = mirrored(emulator, status="active", metadata={"livestream_name": "Keynote"})
+    release = threading.Event()
+    busy = [fetch_pool.submit(release.wait, 30) for _ in range(fetch_pool._max_workers * 2)]
+    watchdog = threading.Timer(10, release.set)  # frees the pool, should the Finish be waiting for it
+    watchdog.start()
+    try:
+        started = time.monotonic()
+        response = producer_client.post(f"/streams/{stream.stream_id}/finish/", HTTP_HX_REQUEST="true")
+        took = time.monotonic() - started
+    finally:
+        watchdog.cancel()
+        release.set()
+        for task in busy:
+            task.result(timeout=30)
+    assert took < 5
+    assert "Finished the broadcast of “Keynote”." in response.content.decode()
+    assert calls(emulator) == [("PUT", "finish"), ("GET", stream.stream_id)]

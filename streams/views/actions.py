@@ -13,12 +13,15 @@ at once, and one re-read afterwards gives the truthful answer (Finish: two FastP
 never trusted to refuse: when it says the action has nothing to do, FastPix is asked before saying so,
 since the mirror may be a moment behind. Every read and re-read here is applied to the mirror, so every
 open page shows the outcome on its next poll.
+
+The mutation and that re-read go out from one thread of their own pool, the re-read the moment FastPix
+answers the mutation. Meanwhile this thread writes the audit entry and renders the dialog's answer for
+the state FastPix reports on success; when the re-read finds that state, that answer is sent as it lands.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.messages.storage.base import Message
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -52,11 +56,19 @@ from streams.client import (
     get_client,
     may_have_acted,
 )
-from streams.live import forget_stream, live_for, note_statuses, submit, viewer_counts, views_of
+from streams.live import (
+    action_pool,
+    forget_stream,
+    live_for,
+    note_statuses,
+    submit,
+    viewer_counts,
+    views_of,
+)
 from streams.models import AuditEntry, MirroredStream
 from streams.roles import perm
 from streams.views.common import HtmxHttpRequest, stream_gone, upstream_error_response, upstream_problem
-from streams.views.streams import actions_allowed
+from streams.views.streams import StreamRow, actions_allowed
 from streams.workspace import mirror
 from streams.workspace.freshness import freshness
 
@@ -212,7 +224,7 @@ def _reread(client: FastPixClient, stream_id: str) -> tuple[LiveStream | None, b
 
 
 def _settled(
-    reading: Future[LiveStream], stream_id: str, started: datetime
+    reading: Future[LiveStream | None], stream_id: str, started: datetime
 ) -> tuple[LiveStream | None, bool]:
     """`_reread`'s answer for a read already sent on the FastPix pool."""
     try:
@@ -221,6 +233,8 @@ def _settled(
         mirror.forget(stream_id, started)
         return None, True
     except FastPixError:
+        return None, False
+    if stream is None:
         return None, False
     # FastPix's webhook for the change usually lands first: then there is nothing to write.
     if not mirror.holds(MirroredStream.objects.filter(stream_id=stream_id).first(), stream):
@@ -413,8 +427,21 @@ def _decide(
         audited = True
 
     if policy.allows(stream.status, spec.name):
-        # Once FastPix has said "done" the entry is known: it is written while the stream is read again.
-        result = _call(client, stream, spec, on_done=lambda: write_audit(Outcome.DONE, ""))
+        early: tuple[Result, HttpResponse] | None = None
+
+        def on_done() -> None:
+            # Once FastPix has said "done", the entry is known: it is written while the stream is read again.
+            nonlocal early
+            write_audit(Outcome.DONE, "")
+            if request.htmx:
+                # So is the dialog's answer for the state FastPix reports on success (as the detail page
+                # renders from the mirror while its read is out): when the read finds that, it is the answer.
+                expected = _done(spec, stream, _expected(spec, stream))
+                early = expected, _answer(request, stream.stream_id, from_list, expected)
+
+        result = _call(client, stream, spec, on_done=on_done)
+        if early is not None and _shown(result) == _shown(early[0]):
+            return result, early[1]
     else:
         result = _not_needed(spec, stream)
     if not audited:
@@ -467,8 +494,10 @@ def _call(
     `on_done` runs once FastPix has said the action is done, while the stream is read again."""
     stream_id = stream.stream_id
     name = f"“{stream.name}”"
+    answered: Future[datetime] = Future()
+    reading = submit(_mutate_then_read, client, spec, stream_id, answered, pool=action_pool)
     try:
-        spec.call(client, stream_id)
+        started = answered.result()
     except InvalidState as exc:
         current, gone = _reread(client, stream_id)
         if spec.already_done and spec.already_done in exc.message.lower():
@@ -489,14 +518,10 @@ def _call(
         text = f"Could not {spec.verb} {name}: {_failure_reason(exc)} Nothing was changed."
         return _with_message(Result(Outcome.FAILED, messages.ERROR, text, stream), exc)
 
-    if spec.name == "delete":
-        forget_stream(stream_id)
-        mirror.forget(stream_id, timezone.now())  # FastPix said it is gone: every open page says so next
-        return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
-    started = timezone.now()
-    reading = submit(client.get_stream, stream_id)
-    time.sleep(0.001)  # the pool's thread sends the read before this one writes (see views/detail.py)
     forget_stream(stream_id)
+    if spec.name == "delete":
+        mirror.forget(stream_id, started)  # FastPix said it is gone: every open page says so next
+        return Result(Outcome.DONE, messages.SUCCESS, f"Deleted {name}.", None, gone=True)
     if on_done is not None:
         on_done()
     current, gone = _settled(reading, stream_id, started)
@@ -505,8 +530,33 @@ def _call(
         return Result(Outcome.DONE, messages.SUCCESS, text, None, gone=True)
     if current is None:
         # FastPix said it is done; the re-read failed. Show what FastPix does on success.
-        current = dataclasses.replace(stream, status="disabled" if spec.name == "disable" else "idle")
-    return Result(Outcome.DONE, messages.SUCCESS, _done_text(spec, stream, name), current)
+        current = _expected(spec, stream)
+    return _done(spec, stream, current)
+
+
+def _mutate_then_read(
+    client: FastPixClient, spec: Action, stream_id: str, answered: Future[datetime]
+) -> LiveStream | None:
+    """On the FastPix pool: the mutation and, once FastPix has said it is done, the re-read at once from
+    the same thread (none after a delete), before anything else in this process (this request's own
+    writes, the intake of FastPix's webhook for the change) can hold the interpreter. `answered` tells the
+    request thread how the mutation went, and when the re-read was asked. None: nothing was read."""
+    try:
+        spec.call(client, stream_id)
+    except BaseException as exc:  # the request thread raises it; this task has nothing more to do
+        answered.set_exception(exc)
+        return None
+    answered.set_result(timezone.now())
+    return None if spec.name == "delete" else client.get_stream(stream_id)
+
+
+def _expected(spec: Action, before: LiveStream) -> LiveStream:
+    """The stream as FastPix reports it once it has done `spec` (contract §4.3): disabled, or idle."""
+    return dataclasses.replace(before, status="disabled" if spec.name == "disable" else "idle")
+
+
+def _done(spec: Action, before: LiveStream, current: LiveStream) -> Result:
+    return Result(Outcome.DONE, messages.SUCCESS, _done_text(spec, before, f"“{before.name}”"), current)
 
 
 def _after_uncertain_answer(
@@ -616,29 +666,46 @@ def _closing(response: HttpResponse, stream_id: str) -> HttpResponse:
 def _respond(
     request: HtmxHttpRequest, stream_id: str, spec: Action, from_list: bool, result: Result
 ) -> HttpResponse:
-    messages.add_message(request, result.level, result.text)
     gone = result.gone
-    if not request.htmx:
-        # Post/redirect/get, to the list once the stream is gone.
-        if gone and result.outcome == Outcome.REFUSED:
-            # It was gone before we touched it: the friendly 404 says so (and the message is not repeated).
-            list(messages.get_messages(request))
-            return stream_gone(request)
-        return redirect("stream-list" if gone else _back_url(request, stream_id, from_list))
-
-    if gone and not from_list and not _from_wall(request):
+    if request.htmx and not (gone and not from_list and not _from_wall(request)):
+        return _answer(request, stream_id, from_list, result)
+    messages.add_message(request, result.level, result.text)
+    if request.htmx:
+        # The stream's own page is gone with it: the list says what happened.
         return HttpResponseClientRedirect(reverse("stream-list"))
-    current = result.stream
-    status = current.status if current else ""
+    # Post/redirect/get, to the list once the stream is gone.
+    if gone and result.outcome == Outcome.REFUSED:
+        # It was gone before we touched it: the friendly 404 says so (and the message is not repeated).
+        list(messages.get_messages(request))
+        return stream_gone(request)
+    return redirect("stream-list" if gone else _back_url(request, stream_id, from_list))
+
+
+def _shown(result: Result) -> tuple[Any, ...]:
+    """All that the dialog's answer shows of a result: its words, and the stream as its list row (the
+    viewers and the buttons follow from the row's status)."""
+    row = StreamRow.of(result.stream) if result.stream is not None else None
+    return result.level, result.text, result.gone, row
+
+
+def _answer(request: HtmxHttpRequest, stream_id: str, from_list: bool, result: Result) -> HttpResponse:
+    """The dialog's answer (htmx): the message, and the stream's status, buttons and history where the
+    page shows them, all out-of-band. It sees the stream only as `_shown` does, so an answer rendered
+    for the state expected is the answer whenever the stream is found in that state."""
+    level, text, gone, row = _shown(result)
+    status = row.status if row is not None else ""
     context = {
-        "stream": current,
+        "stream": row,
         "stream_id": stream_id,
         "from_list": from_list,
         "from_wall": _from_wall(request),
         "gone": gone,
         "status": status,
-        "views": _views(current),
-        "actions": actions_allowed(request, status) if current else None,
+        "views": _views(result.stream),
+        "actions": actions_allowed(request, status) if row is not None else None,
         "history": AuditEntry.objects.filter(stream_id=stream_id)[:HISTORY_SIZE],
+        # Given, not stored: an answer may be rendered twice (for the state expected, then for the state
+        # found) and its message must be shown once. Messages still pending are shown with it.
+        "answer_messages": [*messages.get_messages(request), Message(level, text)],
     }
     return _closing(render(request, "streams/confirm.html#action-result", context), stream_id)
