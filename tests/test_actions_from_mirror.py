@@ -238,7 +238,7 @@ def test_a_reread_that_finds_another_state_is_what_the_answer_shows_with_its_mes
     assert producer_client.get(f"/streams/{stream.stream_id}/").content.decode().count("Finished the") == 0
 
 
-def test_a_message_still_pending_is_shown_with_the_dialogs_answer_once(
+def test_a_message_still_pending_is_kept_for_the_next_page_and_the_dialogs_shown_once(
     producer_client: Client, emulator: EmulatorControl
 ) -> None:
     first = mirrored(emulator, status="active", metadata={"livestream_name": "Morning"})
@@ -248,10 +248,11 @@ def test_a_message_still_pending_is_shown_with_the_dialogs_answer_once(
     html = producer_client.post(
         f"/streams/{second.stream_id}/finish/", HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert html.count("Finished the broadcast of “Morning”.") == 1
     assert html.count("Finished the broadcast of “Evening”.") == 1
+    assert "Morning" not in html
     later = producer_client.get(f"/streams/{second.stream_id}/").content.decode()
-    assert "Finished the broadcast" not in later
+    assert later.count("Finished the broadcast of “Morning”.") == 1
+    assert "Finished the broadcast of “Evening”." not in later
 
 
 def test_a_finish_does_not_queue_behind_a_pages_reads_on_the_fastpix_pool(

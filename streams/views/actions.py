@@ -704,8 +704,9 @@ def _answer(request: HtmxHttpRequest, stream_id: str, from_list: bool, result: R
         "views": _views(result.stream),
         "actions": actions_allowed(request, status) if row is not None else None,
         "history": AuditEntry.objects.filter(stream_id=stream_id)[:HISTORY_SIZE],
-        # Given, not stored: an answer may be rendered twice (for the state expected, then for the state
-        # found) and its message must be shown once. Messages still pending are shown with it.
-        "answer_messages": [*messages.get_messages(request), Message(level, text)],
+        # Given, not stored, and the storage left alone: an answer may be rendered twice (for the state
+        # expected, then for the state found) and its message must be shown once. A message still pending
+        # (from a page without JavaScript) is kept for the next page.
+        "answer_messages": [Message(level, text)],
     }
     return _closing(render(request, "streams/confirm.html#action-result", context), stream_id)
