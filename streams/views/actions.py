@@ -537,7 +537,7 @@ def _call(
 def _mutate_then_read(
     client: FastPixClient, spec: Action, stream_id: str, answered: Future[datetime]
 ) -> LiveStream | None:
-    """On the FastPix pool: the mutation and, once FastPix has said it is done, the re-read at once from
+    """On the actions' pool: the mutation and, once FastPix has said it is done, the re-read at once from
     the same thread (none after a delete), before anything else in this process (this request's own
     writes, the intake of FastPix's webhook for the change) can hold the interpreter. `answered` tells the
     request thread how the mutation went, and when the re-read was asked. None: nothing was read."""
