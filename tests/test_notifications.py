@@ -444,3 +444,18 @@ def test_the_worker_runs_detection_and_sending_as_jobs_of_their_own(
     assert len(hook.bodies) == 1
     assert WorkerRun.objects.get(job="alerts").detail["drops"] == 1
     assert WorkerRun.objects.get(job="notify").detail["sent"] == 1
+
+
+def test_an_error_quoting_the_webhook_urls_parts_keeps_none_of_its_secrets(settings: Any) -> None:
+    settings.ALERT_WEBHOOK_URL = (
+        "https://ops:pw-not-to-be-told@hooks.example.com/services/T0/B0/path-secret?token=query-secret"
+    )
+    # As a client may quote it: rebuilt, or only in part.
+    quoted = (
+        "https://hooks.example.com/services/T0/B0/path-secret?token=query-secret, "
+        "token=query-secret, ops:pw-not-to-be-told@hooks.example.com"
+    )
+    words = notify._error_text(ConnectionError(quoted))
+    for secret in ("path-secret", "query-secret", "pw-not-to-be-told"):
+        assert secret not in words
+    assert "hooks.example.com" in words  # what failed stays readable

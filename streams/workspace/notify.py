@@ -130,14 +130,21 @@ SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook}
 
 
 def _error_text(exc: Exception) -> str:
-    """The failure in words, without the webhook URL (a secret) and cut to a length the inspector shows."""
+    """The failure in words, without the webhook URL (a secret) and cut to a length the inspector shows.
+    Its parts that may carry a token (path, query, password) are masked wherever they appear alone too,
+    as an error may quote the URL as the client rebuilt it."""
     words = f"{type(exc).__name__}: {exc}"
     url = settings.ALERT_WEBHOOK_URL
     if url:
         words = words.replace(url, f"[webhook at {webhook_host()}]")
-        path = urlsplit(url).path
-        if len(path) > 1:
-            words = words.replace(path, "[path]")
+        parts = urlsplit(url)
+        for secret, mask in (
+            (parts.path, "[path]"),
+            (parts.query, "[query]"),
+            (parts.password, "[password]"),
+        ):
+            if secret and len(secret) > 1:
+                words = words.replace(secret, mask)
     return words[:ERROR_LENGTH]
 
 
