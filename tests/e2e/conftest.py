@@ -54,6 +54,13 @@ def plain_page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def submit_sign_in(page: Page, username: str) -> None:
+    """Fill and send the login form on the page shown (the login page, or the page it stands in for)."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 @pytest.fixture
 def sign_in(live_server: Any, page: Page, make_user: Callable[..., User]) -> Callable[[str], User]:
     """Sign in through the login form, as a person would."""
@@ -61,9 +68,7 @@ def sign_in(live_server: Any, page: Page, make_user: Callable[..., User]) -> Cal
     def sign_in_as(role: str) -> User:
         user = make_user(role)
         page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        submit_sign_in(page, user.username)
         expect(page.get_by_role("heading", name="Live streams")).to_be_visible()
         return user
 

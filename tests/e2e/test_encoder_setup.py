@@ -6,8 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_no_axe_violations
+from tests.e2e.conftest import assert_no_axe_violations, submit_sign_in
 
 RTMPS = "rtmps://live.fastpix.com:443/live"
 
@@ -123,9 +122,7 @@ def test_without_javascript_every_encoder_is_a_section_and_the_qr_code_stays(
     stream = emulator.create_stream(metadata={"livestream_name": "Main stage"})
     user = make_user("producer")
     page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     page.goto(f"{live_server.url}/streams/{stream['streamId']}/")
     expect(page.get_by_role("tablist")).to_have_count(0)
     for name in ("OBS Studio", "vMix", "ffmpeg", "Mobile", "SRT"):

@@ -12,8 +12,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from streams.models import MirroredStream
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_no_axe_violations
+from tests.e2e.conftest import assert_no_axe_violations, submit_sign_in
 from tests.test_webhooks import SECRET, event, post
 
 
@@ -69,9 +68,7 @@ def test_reapplying_works_without_javascript(
     user = make_user("admin")
     page = plain_page
     page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     page.goto(f"{live_server.url}/events/?verdict=applied")
 
     page.get_by_role("button", name="Re-apply").click()

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Locator, Page, Response, expect
 
 from emulator.testing import EmulatorControl, EmulatorControlError
 from streams.models import AuditEntry
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import submit_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,9 +36,7 @@ RELATIVE = re.compile(
 
 def sign_in_page(page: Page, live_server: Any, user: User) -> None:
     page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     expect(page.get_by_role("heading", name="Live streams")).to_be_visible()
 
 

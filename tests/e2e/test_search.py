@@ -10,8 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from emulator.testing import EmulatorControl
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_no_axe_violations
+from tests.e2e.conftest import assert_no_axe_violations, submit_sign_in
 from tests.test_stream_search import mirror_workspace, sampler_ran
 
 TARGET = "Harbour cam — north pier"
@@ -132,9 +131,7 @@ def test_without_javascript_the_search_form_submits_and_pages_keep_the_search(
     sampler_ran()
     user = make_user("reviewer")
     page.goto(f"{live_server.url}/streams/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     page.get_by_label("Search streams").fill("match")
     page.get_by_label("Sort by").select_option("name")
     page.get_by_label("Live streams first").uncheck()

@@ -18,8 +18,7 @@ from emulator.testing import EmulatorControl
 from streams.client import get_client
 from streams.models import Readiness, WorkerRun
 from streams.workspace import mirror
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_no_axe_violations
+from tests.e2e.conftest import assert_no_axe_violations, submit_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,6 +70,13 @@ def open_wall(page: Page, live_server: Any, sign_in: Any, role: str = "producer"
     expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_visible()
 
 
+def to_second_tile(page: Page) -> None:
+    """j twice: from the page to the first tile, then to the second (Second room, of `three`)."""
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.get_by_role("link", name="Second room", exact=True)).to_be_focused()
+
+
 def test_j_and_k_move_between_tiles_and_f_opens_that_streams_finish_dialog(
     page: Page, live_server: Any, sign_in: Any, three: list[str]
 ) -> None:
@@ -94,8 +100,7 @@ def test_j_and_k_move_between_tiles_and_f_opens_that_streams_finish_dialog(
 
 def test_enter_opens_the_focused_stream(page: Page, live_server: Any, sign_in: Any, three: list[str]) -> None:
     open_wall(page, live_server, sign_in)
-    page.keyboard.press("j")
-    page.keyboard.press("j")
+    to_second_tile(page)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/streams/{three[1]}/$"))
     expect(page.get_by_role("heading", name="Second room", level=1)).to_be_visible()
@@ -105,8 +110,7 @@ def test_focus_stays_on_its_tile_while_the_wall_refreshes_and_reorders(
     page: Page, live_server: Any, sign_in: Any, three: list[str]
 ) -> None:
     open_wall(page, live_server, sign_in)
-    page.keyboard.press("j")
-    page.keyboard.press("j")  # Second room
+    to_second_tile(page)
     mirror.record_viewers({three[1]: 5000}, timezone.now())  # now the biggest audience: it moves first
     worker_ran()
     first = page.locator("[data-tile]").first
@@ -156,8 +160,7 @@ def test_when_the_focused_tile_leaves_the_wall_focus_goes_to_the_tile_in_its_pla
     page: Page, live_server: Any, sign_in: Any, three: list[str]
 ) -> None:
     open_wall(page, live_server, sign_in)
-    page.keyboard.press("j")
-    page.keyboard.press("j")  # Second room
+    to_second_tile(page)
     mirror.forget(three[1], timezone.now())  # its broadcast ended elsewhere: the next refresh drops the tile
     worker_ran()
     expect(page.locator("[data-tile]")).to_have_count(2, timeout=3000)
@@ -275,9 +278,7 @@ def test_without_javascript_the_wall_is_links_and_finish_is_a_confirmation_page(
     page = plain_page
     user = make_user("producer")
     page.goto(f"{live_server.url}/wall/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     expect(page.get_by_role("heading", name="Control wall", level=1)).to_be_visible()
     expect(page.locator("[data-tile]")).to_have_count(3)
     expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()

@@ -4,7 +4,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import submit_sign_in
 
 
 def test_a_producer_without_javascript_pages_opens_reveals_and_finishes(
@@ -17,9 +17,7 @@ def test_a_producer_without_javascript_pages_opens_reveals_and_finishes(
     user = make_user("producer")
 
     page.goto(f"{live_server.url}/streams/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     expect(page.get_by_role("heading", name="Live streams")).to_be_visible()
 
     page.get_by_role("link", name="Next").click()
@@ -45,9 +43,7 @@ def test_an_admin_without_javascript_edits_with_an_added_row(
     stream = emulator.create_stream(metadata={"livestream_name": "Main stage", "a": "1"})
     user = make_user("admin")
     page.goto(f"{live_server.url}/streams/{stream['streamId']}/edit/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, user.username)
     page.get_by_label("Key 3").fill("b")
     page.get_by_label("Value 3").fill("2")
     page.get_by_role("button", name="Add a row").click()
