@@ -17,8 +17,10 @@ import time
 
 from bench.common import RESULTS, ROOT
 
-BENCHES = ("latency", "memory", "wall", "fanout", "throughput", "weight", "lighthouse")
+# idle first: what waking up costs on the machine right now, to read the cold figures with.
+BENCHES = ("idle", "latency", "memory", "wall", "fanout", "throughput", "weight", "lighthouse")
 QUICK = {
+    "idle": ["--samples", "5"],
     "fanout": ["--seconds", "15"],
     "throughput": ["--seconds", "5"],
     "latency": ["--samples", "15"],
