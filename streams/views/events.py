@@ -85,7 +85,17 @@ def fastpix_webhook(request: HttpRequest) -> JsonResponse:
             note="No FASTPIX_WEBHOOK_SECRET is configured: deliveries cannot be checked, so none is taken.",
         )
         return JsonResponse({"verdict": Verdict.REJECTED, "error": "webhooks are not configured"}, status=503)
-    body = _read_capped(request, declared)
+    try:
+        body = _read_capped(request, declared)
+    except Exception as exc:  # the sender went away mid-body, or its chunks broke off: not all of it came
+        intake.record_refusal(
+            Verdict.MALFORMED,
+            size=size,
+            note=f"The body did not arrive whole ({type(exc).__name__}): not checked, nothing applied.",
+        )
+        return JsonResponse(
+            {"verdict": Verdict.MALFORMED, "error": "the body did not arrive whole"}, status=400
+        )
     if body is None:
         intake.record_refusal(
             Verdict.TOO_LARGE,

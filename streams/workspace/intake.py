@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,20 +40,15 @@ MAX_BODY_BYTES = 1_048_576  # 1 MB: a stream with 10 metadata entries and simulc
 REDACTED = "[redacted]"
 # Keys whose value is a secret wherever they appear (data, simulcasts, anything nested), in any case:
 # the contract's names, the docs' typo `srtSecert`, snake_case spellings, and generic secret words.
-SECRET_KEYS = frozenset(
+FASTPIX_SECRET_KEYS = frozenset(
     key.lower()
-    for key in (
-        "streamKey",
-        "srtSecret",
-        "srtSecert",
-        "srtPlaybackSecret",
-        "stream_key",
-        "srt_secret",
-        "secret",
-        "passphrase",
-        "token",
-    )
+    for key in ("streamKey", "srtSecret", "srtSecert", "srtPlaybackSecret", "stream_key", "srt_secret")
 )
+SECRET_KEYS = FASTPIX_SECRET_KEYS | {"secret", "passphrase", "token"}
+# A `metadata` map is what a producer typed, shown on every page and kept in the mirror in the clear: a key
+# there named "token" or "secret" is a label, not a credential, and what is stored is also what is applied.
+# Only FastPix's own secret names are redacted among its entries.
+METADATA = "metadata"
 MAX_DEPTH = 64  # deeper than any FastPix payload; what lies below is dropped, never stored as text
 ID_LENGTH = 100  # ReceivedEvent.event_id / event_type
 
@@ -87,6 +82,7 @@ ENCODER: dict[str, mirror.Encoder] = {
 }
 
 OLDER = "Older than what the console knows: nothing changed."
+GONE_RECORDING = "This recording was deleted (its video.media.deleted came first): nothing changed."
 
 
 @dataclass(frozen=True)
@@ -105,17 +101,27 @@ def redact(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         return "[nested too deeply]"
     if isinstance(value, dict):
-        return {
-            key: REDACTED if isinstance(key, str) and key.lower() in SECRET_KEYS else redact(item, depth + 1)
-            for key, item in value.items()
-        }
+        return {key: _redact_entry(key, item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item, depth + 1) for item in value]
     return value
 
 
+def _redact_entry(key: Any, item: Any, depth: int) -> Any:
+    """One entry of a map, its value at `depth`."""
+    name = key.lower() if isinstance(key, str) else None
+    if name in SECRET_KEYS:
+        return REDACTED
+    if name == METADATA and isinstance(item, dict) and depth <= MAX_DEPTH:
+        return {
+            k: REDACTED if isinstance(k, str) and k.lower() in FASTPIX_SECRET_KEYS else redact(v, depth + 1)
+            for k, v in item.items()
+        }
+    return redact(item, depth)
+
+
 def record_refusal(verdict: str, *, size: int, note: str) -> ReceivedEvent:
-    """A delivery refused before its body was read or checked (no secret configured, too large)."""
+    """A delivery refused before its body was checked (no secret configured, too large, not received whole)."""
     log.warning("Refused a FastPix webhook delivery (%d bytes): %s", size, verdict)
     return ReceivedEvent.objects.create(
         received_at=timezone.now(),
@@ -286,12 +292,12 @@ def _occurred_at(created_at: Any, received_at: datetime) -> tuple[datetime, str]
     Never later than its receipt: a clock running ahead must not make later reads look older."""
     try:
         moment = parse_datetime(created_at) if isinstance(created_at, str) else None
-    except ValueError:  # well-formed but impossible, e.g. month 13
+        # In UTC, as the database keeps it: 0001-01-01T00:00+05:00 has no UTC time (year 0).
+        moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC) if moment else None
+    except (ValueError, OverflowError):  # well-formed but impossible, e.g. month 13, or before year 1 in UTC
         moment = None
     if moment is None:
         return received_at, "No usable createdAt: ordered by the time of receipt."
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
     if moment > received_at:
         return (
             received_at,
@@ -329,8 +335,11 @@ def _live(
             Verdict.UNCHANGED, stream_id, note="The event carries no stream in `data`: nothing applied."
         )
     else:
+        stream = parse_stream(data, stream_id=stream_id)
+        if stream.media_ids and (gone := _deleted_recordings(stream_id)):
+            stream = replace(stream, media_ids=tuple(m for m in stream.media_ids if m not in gone))
         applied = mirror.observe(
-            parse_stream(data, stream_id=stream_id),
+            stream,
             occurred_at,
             from_event=True,
             encoder=ENCODER.get(kind),
@@ -353,6 +362,15 @@ def _why_stale(applied: mirror.Applied, stream_id: str) -> str:
     return OLDER
 
 
+def _deleted_recordings(stream_id: str) -> set[str]:
+    """The stream's recordings a genuine `video.media.deleted` said are gone. A deletion is final: an
+    event that comes after it (a late `ready`, a stream's older `data.mediaIds`) never brings one back."""
+    deletions = ReceivedEvent.objects.filter(
+        stream_id=stream_id, event_type=f"{MEDIA}deleted", signature=Signature.VALID
+    ).values_list("payload__object__id", "payload__data__id")
+    return {media_id for pair in deletions for media_id in pair if isinstance(media_id, str) and media_id}
+
+
 def _media(kind: str, object_id: str, data: dict[str, Any] | None) -> Outcome:
     if data is None:
         return Outcome(Verdict.UNCHANGED, note="The event carries no media in `data`: nothing applied.")
@@ -364,6 +382,8 @@ def _media(kind: str, object_id: str, data: dict[str, Any] | None) -> Outcome:
         return Outcome(Verdict.UNCHANGED, stream_id, note="The event names no media id: nothing applied.")
     if not stream_id:
         return Outcome(Verdict.UNCHANGED, note="Not the recording of a live stream: nothing to apply.")
+    if kind != "deleted" and media.id in _deleted_recordings(stream_id):
+        return Outcome(Verdict.OUT_OF_ORDER, stream_id, note=GONE_RECORDING)
     if kind == "deleted":
         applied = mirror.remove_recording(stream_id, media.id)
     else:

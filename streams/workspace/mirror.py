@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from streams.client import LiveStream, PlaybackId, Simulcast, without_secrets
 from streams.models import MirroredStream, ViewerSample, WorkspaceVersion
+from streams.policy import display_name
 
 # The stream's settings the mirror keeps (never a secret: no stream key, no SRT secret or passphrase), with
 # the SRT playback stream id (an address, not a secret), so that a row holds everything a read shows.
@@ -206,11 +207,16 @@ def forget(
     event_id: str = "",
     event_type: str = "",
 ) -> Applied:
-    """FastPix said at `observed_at` that the stream is gone. The row stays as a tombstone."""
+    """FastPix said at `observed_at` that the stream is gone. The row stays as a tombstone. A deletion event
+    for a stream the mirror does not know yet leaves one too: its older events, arriving after it, must not
+    bring it in (a read's 404 for a stream never seen leaves nothing)."""
     now = timezone.now()
     with transaction.atomic():
         row = MirroredStream.objects.select_for_update().filter(stream_id=stream_id).first()
-        if row is None or row.observed_at > observed_at:
+        if row is None and from_event:
+            name = display_name({}, stream_id)
+            row = MirroredStream(stream_id=stream_id, name=name, search_text=search_text(name, stream_id, {}))
+        elif row is None or row.observed_at > observed_at:
             return STALE
         if row.deleted_at is not None:
             return Applied(stale=False, changes={})
