@@ -130,6 +130,24 @@ class ListParams:
         return f"{self.page}:{self.size}:{self.order}"
 
 
+def _not_understood(get: Any) -> list[str]:
+    """Values in the address the list does not know (a hand-edited or old link): each is replaced by its
+    default, and the page says so rather than silently showing something else."""
+    said: list[str] = []
+    checks = (
+        ("status", "status", lambda v: v in STATUS_FILTERS),
+        ("sort", "sort", lambda v: v in SORTS),
+        ("order", "order", lambda v: v in ORDERS),
+        ("page", "page", lambda v: positive_int(v, 0) > 0),
+        ("size", "rows per page", lambda v: positive_int(v, 0) in PAGE_SIZES),
+    )
+    for name, word, known in checks:
+        value = get.get(name, "")
+        if value and not known(value):
+            said.append(f"{word} “{value if len(value) <= 40 else value[:40] + '…'}”")
+    return said
+
+
 def _page_numbers(current: int, count: int) -> list[int | None]:
     """1 … 4 5 [6] 7 8 … 20: the first, the last and two either side; None marks a gap."""
     shown = sorted({1, count, *range(max(1, current - 2), min(count, current + 2) + 1)})
@@ -288,6 +306,7 @@ def stream_list(request: HtmxHttpRequest) -> HttpResponse:
         "sorts": SORTS,
         "status_filters": [(key, policy.status_word(status)) for key, status in STATUS_FILTERS.items()],
         "list_url": reverse("stream-list"),
+        "not_understood": _not_understood(request.GET),
         **notice,
         **poller,
     }

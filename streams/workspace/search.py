@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Case, F, OrderBy, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Lower, Replace
+from django.db.models.functions import Left, Replace, StrIndex
 
 from streams.models import MirroredStream
 
@@ -62,7 +62,8 @@ class Found:
 
 
 def clean_query(raw: str | None) -> str:
-    return " ".join((raw or "").split())[:MAX_QUERY]
+    # No name, id or value holds a NUL, and PostgreSQL refuses one in a parameter (a 500): dropped.
+    return " ".join((raw or "").replace("\x00", "").split())[:MAX_QUERY]
 
 
 def _matches(needle: str) -> Q:
@@ -97,7 +98,10 @@ def ordering(search: Search) -> list[OrderBy]:
     if search.pin:
         keys.append(Case(When(status="active", then=Value(0)), default=Value(1)).asc())
     if search.sort in ("name", "-name"):
-        name = Lower("name")
+        # The name as Python lowercased it, `search_text`'s first line: SQLite's LOWER() folds ASCII only,
+        # which sorted "Éa" and "éc" apart. (A line always follows it: the id.)
+        text = F("search_text")
+        name = Left(text, StrIndex(text, Value("\n")) - 1)
         keys.append(name.desc() if search.sort == "-name" else name.asc())
     elif search.sort == "viewers":
         # Only a live stream has viewers; the others follow, newest first.
