@@ -424,10 +424,11 @@ def _datetime(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # FastPix timestamps are UTC (§1.3): every datetime handed out is aware and in UTC, as the database
+        # keeps it. One with no UTC time (0001-01-01T00:00+05:00 would be in year 0) is as unreadable as junk.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    # FastPix timestamps are UTC (§1.3); keep every datetime we hand out aware.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _playback_ids(value: Any) -> tuple[PlaybackId, ...]:

@@ -1104,6 +1104,22 @@ def test_naive_timestamps_are_taken_as_utc() -> None:
     assert client.get_stream(STREAM_ID).created_at == datetime(2025, 11, 27, 6, 23, 55, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("wire", "parsed"),
+    [
+        ("2025-11-27T11:53:55+05:30", datetime(2025, 11, 27, 6, 23, 55, tzinfo=UTC)),
+        ("0001-01-01T00:00:00+05:00", None),  # no UTC time: year 0, which no database column holds
+    ],
+)
+def test_timestamps_with_an_offset_are_handed_out_in_utc(wire: str, parsed: datetime | None) -> None:
+    client, _, _ = make_client(ok({"streamId": STREAM_ID, "createdAt": wire}))
+
+    created_at = client.get_stream(STREAM_ID).created_at
+
+    assert created_at == parsed
+    assert created_at is None or created_at.tzinfo is UTC
+
+
 def test_the_primary_playback_id_is_the_first_public_one() -> None:
     private = PlaybackId(id="a", access_policy="private")
     public = PlaybackId(id="b", access_policy="public")

@@ -120,6 +120,19 @@ def test_an_event_dated_before_year_one_in_utc_is_ordered_by_its_receipt(
     assert row_of(stream).observed_at == received.occurred_at == received.received_at
 
 
+def test_a_stream_created_before_year_one_in_utc_is_applied_without_its_date(
+    client: Client, emulator: Any
+) -> None:
+    stream = emulator.create_stream(status="idle")
+    payload = event("video.live_stream.updated", stream)
+    payload["data"]["createdAt"] = "0001-01-01T00:00:00+05:00"
+
+    assert post(client, payload).json() == {"verdict": "applied"}
+
+    row = row_of(stream)
+    assert (row.status, row.created_at) == ("idle", None)
+
+
 # ------------------------------------------------------------------------------- bodies cut short
 
 
