@@ -5,6 +5,7 @@ PostgreSQL (make test-services), where LIKE, LOWER(), NULL ordering and NUL char
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from emulator.testing import EmulatorControl
 from streams.client import LiveStream
-from streams.models import WorkerRun
+from streams.models import MirroredStream, WorkerRun
 from streams.workspace import mirror
 from tests.test_stream_search import ids, names, sampler_ran
 
@@ -218,3 +219,32 @@ def test_values_the_list_does_not_know_are_said_and_the_search_is_kept(
         HTTP_HX_TARGET="stream-table",
     ).content.decode()
     assert '<div id="list-ignored" hx-swap-oob="true"></div>' in swapped
+
+
+def test_a_name_is_found_as_typed_however_its_letters_and_spaces_are_encoded(
+    admin_client: Client, synced: None
+) -> None:
+    put("c1", "Cafe\u0301 concert")  # e and a combining accent, as some systems send it
+    put("c2", "Main\u00a0 stage")  # a non-breaking space and a space
+    put("c3", "ＬＩＶＥ ｆｉｎａｌ")  # full-width letters
+    put("c4", "Café")  # composed
+    put("c5", "Other", note="Backstage\ncam")  # a line break inside a metadata value
+    assert set(found(admin_client, q="café")) == {"Cafe\u0301 concert", "Café"}
+    assert set(found(admin_client, q="cafe\u0301")) == {"Cafe\u0301 concert", "Café"}
+    assert found(admin_client, q="main stage") == ["Main\u00a0 stage"]
+    assert found(admin_client, q="live final") == ["ＬＩＶＥ ｆｉｎａｌ"]
+    assert found(admin_client, q="backstage cam") == ["Other"]
+    assert found(admin_client, q="ｃ３") == ["ＬＩＶＥ ｆｉｎａｌ"]  # full-width hex: the id's beginning
+
+
+def test_the_migration_folds_the_search_text_of_rows_written_before(synced: None) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("streams.migrations.0010_search_text_folded")
+    stream_id = put("d1", "Cafe\u0301\u00a0live", note="Gate  B")
+    MirroredStream.objects.filter(stream_id=stream_id).update(search_text="old text")
+
+    migration.fold_search_text(apps, None)
+
+    row = MirroredStream.objects.get(stream_id=stream_id)
+    assert row.search_text == f"café live\n{stream_id}\ngate b\ncafé live"

@@ -9,6 +9,7 @@ transaction, which is how polls know, with one query, whether anything changed s
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,8 +96,16 @@ def as_stream(row: MirroredStream) -> LiveStream:
     )
 
 
+def fold(text: str) -> str:
+    """Text as search compares it: one Unicode form (an é typed whole or as e and an accent, a ligature or a
+    full-width letter as its plain letters), lowercase, and every run of spaces, non-breaking spaces or line
+    breaks one space. Python's, so that SQLite and PostgreSQL compare the same strings."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
 def search_text(name: str, stream_id: str, metadata: Mapping[str, str]) -> str:
-    return "\n".join([name, stream_id, *metadata.values()]).lower()
+    """What search matches: the name, the id and each metadata value, folded, one a line."""
+    return "\n".join(fold(part) for part in [name, stream_id, *metadata.values()])
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,6 +13,7 @@ from django.db.models import Case, F, OrderBy, Q, QuerySet, TextField, Value, Wh
 from django.db.models.functions import Left, Replace, StrIndex
 
 from streams.models import MirroredStream
+from streams.workspace.mirror import fold
 
 # The status filter's words (what a person picks) and the FastPix status each means.
 STATUS_FILTERS = {"live": "active", "preparing": "preparing", "idle": "idle", "disabled": "disabled"}
@@ -67,8 +68,8 @@ def clean_query(raw: str | None) -> str:
 
 
 def _matches(needle: str) -> Q:
-    """The name, any metadata value (substrings) or the id (its beginning), case-insensitively.
-    `search_text` holds the name, the id and the metadata values, lowercased, one a line."""
+    """The name, any metadata value (substrings) or the id (its beginning), as `mirror.fold` compares
+    them. `search_text` holds the name, the id and the metadata values, folded, one a line."""
     if _HEX.fullmatch(needle):
         # The plain match first: the id is cut out of the text only of the few rows it finds.
         return Q(stream_id__startswith=needle) | (
@@ -83,7 +84,7 @@ def matching(search: Search) -> QuerySet[MirroredStream]:
     if search.status:
         rows = rows.filter(status=STATUS_FILTERS[search.status])
     if search.q:
-        needle = search.q.lower()
+        needle = fold(search.q)
         if _HEX.fullmatch(needle):
             # The stubs want a Value for the text replaced; Django takes any expression (here, the column).
             without_id = Replace(F("search_text"), F("stream_id"), Value(""), output_field=TextField())  # type: ignore[arg-type]
@@ -98,8 +99,8 @@ def ordering(search: Search) -> list[OrderBy]:
     if search.pin:
         keys.append(Case(When(status="active", then=Value(0)), default=Value(1)).asc())
     if search.sort in ("name", "-name"):
-        # The name as Python lowercased it, `search_text`'s first line: SQLite's LOWER() folds ASCII only,
-        # which sorted "Éa" and "éc" apart. (A line always follows it: the id.)
+        # The name as Python folded it, `search_text`'s first line: SQLite's LOWER() folds ASCII only,
+        # which sorted "Éa" and "éc" apart. (A line always follows it: the id. Folding leaves none inside.)
         text = F("search_text")
         name = Left(text, StrIndex(text, Value("\n")) - 1)
         keys.append(name.desc() if search.sort == "-name" else name.asc())
