@@ -116,3 +116,30 @@ def test_a_keeper_notices_within_a_third_of_the_lease_that_another_worker_took_i
         keeper.release()
     assert WorkerLease.objects.get(name="jobs").holder == "thief"  # releasing a lost lease touches nothing
     assert lease.holder_of("jobs") == "thief"
+
+
+def test_a_standby_whose_clock_runs_ahead_cannot_take_a_lease_its_holder_keeps_renewing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Expiry is judged by the database's clock, not by each machine's: a standby 10 s ahead must not see a
+    # lease renewed a moment ago as expired (both would then work).
+    assert lease.take("jobs", "holder", 5)
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=10))
+    assert not lease.take("jobs", "standby", 5)
+    monkeypatch.undo()
+    assert WorkerLease.objects.get(name="jobs").holder == "holder"
+    assert lease.take("jobs", "holder", 5)  # and its holder still renews it
+
+
+def test_a_standby_whose_clock_runs_behind_takes_an_expired_lease_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A holder that died is replaced once its lease expires, not once the standby's slow clock says so.
+    assert lease.take("jobs", "the-dead-one", 0.5)
+    time.sleep(0.6)
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() - timedelta(seconds=10))
+    assert lease.holder_of("jobs") is None
+    assert lease.take("jobs", "standby", 5)
+    assert lease.holder_of("jobs") == "standby"

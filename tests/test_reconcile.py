@@ -3,6 +3,7 @@ statuses current when no webhook arrives. Real HTTP to the emulator."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from streams.client import FastPixClient, LiveStream, Page, get_client
 from streams.models import MirroredStream, WorkerRun
 from streams.workspace import reconcile
-from streams.workspace.pacing import Context, JobFailed
+from streams.workspace.pacing import Context, Interrupted, JobFailed
 from streams.workspace.worker import JOBS, run_job
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,41 @@ def test_the_refresh_reads_the_newest_page_and_every_stream_whose_status_moves(e
         (["50"], ["1"], ["desc"])
     ]
     assert (detail["newest"], detail["reread"]) == (50, 2)
+
+
+def test_a_page_that_arrives_after_the_lease_was_lost_is_not_written(emulator: Any) -> None:
+    # The lease lapses while page 2 is in flight (the worker was paused, its renewals failed): a standby may
+    # be working already, so what this worker reads from then on is not its to write, nor its walk to finish.
+    ids = [
+        named(emulator, f"Stream {n:03}", createdAt=f"2026-01-01T00:{n // 60:02}:{n % 60:02}Z")
+        for n in range(70)
+    ]
+    held = threading.Event()
+    held.set()
+    ctx = Context.standalone()
+    ctx.lease_valid = held.is_set
+    ctx.client = AfterPage(ctx.client, 2, held.clear)  # type: ignore[assignment]
+
+    with pytest.raises(Interrupted):
+        reconcile.reconcile(ctx)
+
+    assert set(MirroredStream.objects.values_list("stream_id", flat=True)) == set(ids[:50])  # page 1 only
+
+
+def test_a_429_on_a_read_by_id_is_honoured_and_the_stream_read_again(emulator: Any) -> None:
+    # FastPix allows fewer calls than the worker's limit: the reads by id of streams gone from the list
+    # meet 429s. Each is read again once the pause is over, so the deleted streams still leave the mirror.
+    ids = [named(emulator, f"Stream {n}") for n in range(30)]
+    reconcile.reconcile(Context.standalone())
+    for stream_id in ids[:12]:
+        get_client().delete_stream(stream_id)  # no webhook tells the console
+    emulator.settings(rate_limit=5)
+    try:
+        detail = reconcile.reconcile(Context.standalone())
+    finally:
+        emulator.settings(rate_limit=0)
+
+    assert any(r["status"] == 429 for r in emulator.requests(path_regex=r"/v1/live/streams/[0-9a-f]{32}$"))
+    assert (detail["checked"], detail["forgotten"], detail["complete"]) == (12, 12, True)
+    gone = MirroredStream.objects.filter(deleted_at__isnull=False).values_list("stream_id", flat=True)
+    assert set(gone) == set(ids[:12])

@@ -8,6 +8,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from streams import policy
 from streams.models import MirroredStream, ReceivedEvent, WorkerLease, WorkerRun, WorkspaceVersion
 from streams.workspace import lease, mirror
-from streams.workspace.worker import webhooks_quiet
+from streams.workspace.worker import Job, Worker, webhooks_quiet
 from tests.consoles import ROOT, console_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -248,3 +250,47 @@ def test_a_walk_longer_than_the_lease_keeps_the_lease_to_the_end(emulator_server
     assert run.detail["streams"] == 300
     assert MirroredStream.objects.count() == 300
     assert time.monotonic() - started > 2.4
+
+
+def test_lanes_stopped_by_a_lease_blip_the_main_thread_missed_are_started_again(settings: Any) -> None:
+    # A renewal that finishes just after the local deadline (SQLite's write lock, a slow UPDATE) leaves a
+    # short window where the lease is not trusted: every lane checking then stops. The main thread may not
+    # look during that window; it must still notice its lanes are gone, or it holds the lease doing nothing
+    # and no standby can take over.
+    settings.WORKER_LEASE_SECONDS = 3
+    runs: list[float] = []
+
+    def probe(_ctx: Any) -> dict[str, Any]:
+        runs.append(time.monotonic())
+        return {}
+
+    worker = Worker(holder="blip", jobs=(Job("probe", lambda: 0.05, probe),))
+    held = worker.keeper.valid
+    blip = threading.Event()
+
+    def valid() -> bool:
+        # Only the lanes see the blip: the main thread looked just before and just after it.
+        return held() and not (blip.is_set() and threading.current_thread().name.startswith("job-"))
+
+    worker.keeper.valid = valid  # type: ignore[method-assign]
+
+    def serve() -> None:
+        try:
+            worker.serve()
+        finally:
+            connection.close()
+
+    serving = threading.Thread(target=serve)
+    serving.start()
+    try:
+        wait_until(lambda: len(runs) >= 3, 10, "the probe job to run")
+        blip.set()
+        wait_until(lambda: not any(lane.is_alive() for lane in worker.lanes), 5, "the lane to stop")
+        blip.clear()
+        before = len(runs)
+        wait_until(lambda: len(runs) >= before + 3, 5, "the probe job to run again")
+        assert lease.holder_of(lease.WORKER) == "blip"
+    finally:
+        worker.shutdown.set()
+        serving.join(timeout=15)
+    assert not serving.is_alive()

@@ -6,10 +6,12 @@ can never both succeed, on SQLite (one writer at a time) and on PostgreSQL (the 
 row the first one wrote and no longer matches). A holder that dies stops renewing and a standby takes over
 once the row expires: at most `seconds` (plus one tick) later.
 
-Clocks: the row's times come from each worker's clock; workers on several machines need NTP, as anything
-with expiring leases does. `Keeper` also keeps a local deadline on the monotonic clock, a little shorter
-than the row's, so a worker that was paused (or could not reach the database) stops working before another
-may have taken over.
+Clocks: the row's times come from the database's clock (`Now()` in each statement), never from a worker's,
+so workers on machines whose clocks differ still agree on when a lease expires (a standby whose clock ran
+ahead would otherwise take a lease its holder had just renewed, and one whose clock lagged would wait that
+much longer to replace a dead holder). `Keeper` also keeps a local deadline on the monotonic clock, a little
+shorter than the row's, so a worker that was paused (or could not reach the database) stops working before
+another may have taken over.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import time
 from datetime import timedelta
 
 from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.utils import timezone
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Now
 
 from streams.models import WorkerLease
 
@@ -34,13 +36,12 @@ SAFETY = 0.2
 
 def take(name: str, holder: str, seconds: float) -> bool:
     """Take or renew the lease `name` for `seconds`. True when `holder` holds it now."""
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=seconds)
-    updated = WorkerLease.objects.filter(Q(name=name) & (Q(holder=holder) | Q(expires_at__lt=now))).update(
+    length = timedelta(seconds=seconds)
+    updated = WorkerLease.objects.filter(Q(name=name) & (Q(holder=holder) | Q(expires_at__lt=Now()))).update(
         holder=holder,
-        expires_at=expires_at,
+        expires_at=Now() + length,
         # A renewal keeps when it was first taken; a takeover starts afresh (SET reads the old holder).
-        acquired_at=Case(When(holder=holder, then=F("acquired_at")), default=Value(now)),
+        acquired_at=Case(When(holder=holder, then=F("acquired_at")), default=Now()),
     )
     if updated:
         return True
@@ -48,7 +49,7 @@ def take(name: str, holder: str, seconds: float) -> bool:
         return False
     try:
         with transaction.atomic():
-            WorkerLease.objects.create(name=name, holder=holder, acquired_at=now, expires_at=expires_at)
+            WorkerLease.objects.create(name=name, holder=holder, acquired_at=Now(), expires_at=Now() + length)
     except IntegrityError:
         return False  # another worker created it first
     return True
@@ -57,18 +58,14 @@ def take(name: str, holder: str, seconds: float) -> bool:
 def release(name: str, holder: str) -> bool:
     """Give the lease up now (a clean shutdown), so a standby need not wait for it to expire."""
     return bool(
-        WorkerLease.objects.filter(name=name, holder=holder).update(
-            expires_at=timezone.now() - timedelta(seconds=1)
-        )
+        WorkerLease.objects.filter(name=name, holder=holder).update(expires_at=Now() - timedelta(seconds=1))
     )
 
 
 def holder_of(name: str) -> str | None:
     """Who holds the lease now (None: nobody, or it expired)."""
     return (
-        WorkerLease.objects.filter(name=name, expires_at__gte=timezone.now())
-        .values_list("holder", flat=True)
-        .first()
+        WorkerLease.objects.filter(name=name, expires_at__gte=Now()).values_list("holder", flat=True).first()
     )
 
 

@@ -43,13 +43,17 @@ TRANSIENT_TRIES = 3  # attempts at a page when FastPix cannot be reached or answ
 
 def read_page(ctx: Context, page: int, *, order: Order, limit: int) -> tuple[datetime, Page[LiveStream]]:
     """One list page and the moment its read began. A 429 pauses every call of the worker (Retry-After,
-    else doubling) and reads the same page again; a connection error or a 5xx is tried twice more."""
+    else doubling) and reads the same page again; a connection error or a 5xx is tried twice more.
+    Interrupted when the lease was lost while the page was in flight: a standby may be working already,
+    so the page is not this worker's to write."""
     rate_limited = transient = 0
     while True:
         ctx.wait_for_slot()
         read_at = timezone.now()
         try:
-            return read_at, ctx.client.list_streams(page=page, limit=limit, order=order)
+            result = ctx.client.list_streams(page=page, limit=limit, order=order)
+            ctx.check()
+            return read_at, result
         except RateLimited as exc:
             rate_limited += 1
             if rate_limited >= RATE_LIMITED_TRIES:
@@ -65,20 +69,35 @@ def read_page(ctx: Context, page: int, *, order: Order, limit: int) -> tuple[dat
 
 
 class _Reread:
-    """GET each stream by id, concurrently and paced: found ⇒ observe, 404 ⇒ forget."""
+    """GET each stream by id, concurrently and paced: found ⇒ observe, 404 ⇒ forget. A stream FastPix
+    answered 429 for is read again once the pause it asked for is over."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.observed = self.changed = self.forgotten = self.failed = 0
         self.last_error = ""
+        self.rate_limited: list[str] = []
+        self.retrying = False
 
     def run(self, stream_ids: Iterable[str], offsets: list[float] | None = None) -> bool:
         """False when it gave up because the reads mostly failed."""
-        return self.ctx.fan_out(list(stream_ids), self.ctx.client.get_stream, self.handle, offsets=offsets)
+        ids = list(stream_ids)
+        for attempt in range(1, RATE_LIMITED_TRIES + 1):
+            self.rate_limited = []
+            self.retrying = attempt < RATE_LIMITED_TRIES  # the last time, a 429 is a failure
+            if not self.ctx.fan_out(ids, self.ctx.client.get_stream, self.handle, offsets=offsets):
+                return False
+            if not self.rate_limited:
+                break
+            ids, offsets = self.rate_limited, None  # paced, after the pause the 429 asked for
+        return True
 
     def handle(self, stream_id: str, read_at: datetime, result: LiveStream | FastPixError) -> None:
         if isinstance(result, NotFound):
             self.forgotten += mirror.forget(stream_id, read_at).changed
+        elif isinstance(result, RateLimited) and self.retrying:
+            self.ctx.pacer.hold(result.retry_after if result.retry_after is not None else 1.0)
+            self.rate_limited.append(stream_id)
         elif isinstance(result, FastPixError):
             self.failed += 1
             self.last_error = str(result)

@@ -207,6 +207,12 @@ class Worker:
         if self.lanes and not self.keeper.valid():
             logger.warning("lost the worker lease: stopping the jobs")
             self._stop_lanes("lost the lease")
+        elif self.lanes and not all(lane.is_alive() for lane in self.lanes):
+            # Lanes stop by themselves when the lease is not trusted for a moment (a renewal that finished
+            # just after the local deadline), and this thread may not have looked during that moment:
+            # without this, the worker would hold the lease, renewing it, with its jobs no longer running.
+            logger.warning("a job lane stopped: starting the jobs again")
+            self._stop_lanes("restarting the jobs")
         if not self.lanes and self.keeper.acquire():
             halt = threading.Event()
             self.lanes = [Lane(job, self._context(halt)) for job in self.jobs]
