@@ -23,11 +23,18 @@ from streams.models import ActionAttempt, AuditEntry
 # What the client waits at most for FastPix's Retry-After on a 429 (streams/client.py max_retry_after).
 MAX_RETRY_AFTER = 10.0
 WAIT_STEP = 0.1
+# A second click waits this long at most for the first one's result, then says it is still in flight: a
+# request must not hang for as long as a lock can last (a proxy would answer 504 for it).
+WAIT_LIMIT = 30.0
 
 
 def lock_seconds() -> float:
     """The longest an action can take: a read, the mutation (sent again once at most, after a 429 that
-    asked for at most MAX_RETRY_AFTER seconds), and a re-read, each bounded by FASTPIX_TIMEOUT; plus slack."""
+    asked for at most MAX_RETRY_AFTER seconds), and a re-read, each bounded by FASTPIX_TIMEOUT; plus slack.
+    Not every retry the client may make: under repeated 429s and timeouts an action can outlast it, and a
+    click after that sends the mutation again (FastPix refuses it as done already, and the user reads so). A
+    lock long enough for every retry (about 5 minutes) would also keep a producer from finishing for that
+    long after a process died mid-call, which is worse."""
     timeout = float(settings.FASTPIX_TIMEOUT)
     return timeout * 4 + MAX_RETRY_AFTER + 10
 
@@ -74,8 +81,10 @@ def finish(attempt: ActionAttempt, *, outcome: str, level: int, text: str) -> No
 
 
 def wait_for(attempt: ActionAttempt) -> ActionAttempt | None:
-    """The attempt once it has finished, or None if it is still in flight when its lock expires."""
-    deadline = time.monotonic() + max((attempt.expires_at - timezone.now()).total_seconds(), 0.0)
+    """The attempt once it has finished, or None if it is still in flight when its lock expires or after
+    WAIT_LIMIT seconds, whichever comes first."""
+    remaining = max((attempt.expires_at - timezone.now()).total_seconds(), 0.0)
+    deadline = time.monotonic() + min(remaining, WAIT_LIMIT)
     while True:
         done = ActionAttempt.objects.filter(pk=attempt.pk, finished_at__isnull=False).first()
         if done is not None or time.monotonic() >= deadline:

@@ -293,14 +293,27 @@ def _render_confirm(request: HtmxHttpRequest, context: dict[str, Any], status: i
     return render(request, "streams/confirm.html", context, status=status)
 
 
+def _warns_enough(remembered: LiveStream, spec: Action) -> bool:
+    """Whether the dialog may be drawn from the memory's state. A disable or a delete says who it
+    disconnects, and the memory may be a moment behind a broadcast that just started: unless the memory
+    already says live (the strongest warning), FastPix is asked, so the dialog never promises that no one is
+    disconnected when viewers are."""
+    return spec.name not in {"disable", "delete"} or remembered.is_active
+
+
 def _confirm(request: HtmxHttpRequest, stream_id: str, spec: Action) -> HttpResponse:
     from_list = _from_list(request)
     remembered = _from_mirror(stream_id)
-    if remembered is not None and policy.allows(remembered.status, spec.name):
+    if (
+        remembered is not None
+        and policy.allows(remembered.status, spec.name)
+        and _warns_enough(remembered, spec)
+    ):
         # The memory's name and state: the POST is what asks FastPix, and it says what really happened.
         return _render_confirm(request, _confirm_context(request, remembered, spec, from_list))
     try:
-        # Not known, or the memory says there is nothing to do: FastPix decides what the dialog says.
+        # Not known, the memory says there is nothing to do, or it would say less than FastPix may: FastPix
+        # decides what the dialog says.
         stream = _read(get_client(), stream_id)
     except NotFound:
         if request.htmx:
@@ -495,6 +508,7 @@ def _call(
     stream_id = stream.stream_id
     name = f"“{stream.name}”"
     answered: Future[datetime] = Future()
+    sent = timezone.now()
     reading = submit(_mutate_then_read, client, spec, stream_id, answered, pool=action_pool)
     try:
         started = answered.result()
@@ -509,6 +523,7 @@ def _call(
         return _with_message(Result(Outcome.REFUSED, messages.WARNING, text, current, gone), exc)
     except NotFound as exc:
         forget_stream(stream_id)
+        mirror.forget(stream_id, sent)  # FastPix says it is gone: so does every open page, and the dialog
         result = Result(Outcome.REFUSED, messages.ERROR, "This stream no longer exists.", None, gone=True)
         return _with_message(result, exc)
     except FastPixError as exc:
