@@ -3,39 +3,31 @@ retries, FastPix's errors against the answer the user reads. Real HTTP to the em
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from emulator.testing import EmulatorControl
 from streams.client import LiveStream, get_client
-from streams.models import AuditEntry, MirroredStream, WorkerRun
-from streams.workspace import mirror
+from streams.models import AuditEntry, MirroredStream
+from tests.test_actions_from_mirror import _synced, mirrored  # noqa: F401 - _synced: an autouse fixture
 
 pytestmark = pytest.mark.django_db
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def synced() -> None:
-    """Stand in for the worker: it has walked FastPix's list and samples viewers."""
-    now = timezone.now()
-    for job in ("reconcile", "sample"):
-        WorkerRun.objects.create(job=job, started_at=now, finished_at=now, ok_at=now)
-
-
-def mirrored(
-    emulator: EmulatorControl, *, as_mirror_says: dict[str, Any] | None = None, **fields: Any
-) -> LiveStream:
-    stream_id = emulator.create_stream(**fields)["streamId"]
-    stream = get_client().get_stream(stream_id)
-    mirror.observe(dataclasses.replace(stream, **(as_mirror_says or {})), timezone.now())
-    emulator.clear_requests()
-    return stream
+def live_but_mirrored_idle(emulator: EmulatorControl) -> LiveStream:
+    """A broadcast that just started: FastPix says live, the mirror (a moment behind) still says idle."""
+    return mirrored(
+        emulator,
+        status="active",
+        views=214,
+        metadata={"livestream_name": "Keynote"},
+        as_mirror_says={"status": "idle"},
+    )
 
 
 def mutations(emulator: EmulatorControl) -> list[tuple[str, str]]:
@@ -51,7 +43,6 @@ def mutations(emulator: EmulatorControl) -> list[tuple[str, str]]:
 def test_a_stream_the_mirror_holds_but_fastpix_deleted_is_forgotten_by_the_mirror(
     producer_client: Client, emulator: EmulatorControl, action: str
 ) -> None:
-    synced()
     stream = mirrored(emulator, status="active", metadata={"livestream_name": "Keynote"})
     get_client().delete_stream(stream.stream_id)  # deleted elsewhere; no webhook reaches the console
     response = producer_client.post(
@@ -73,14 +64,7 @@ def test_a_stream_the_mirror_holds_but_fastpix_deleted_is_forgotten_by_the_mirro
 def test_the_disable_dialog_does_not_promise_that_no_one_is_disconnected_on_a_stale_mirrors_word(
     admin_client: Client, emulator: EmulatorControl
 ) -> None:
-    synced()
-    stream = mirrored(
-        emulator,
-        status="active",
-        views=214,
-        metadata={"livestream_name": "Keynote"},
-        as_mirror_says={"status": "idle"},
-    )
+    stream = live_but_mirrored_idle(emulator)
     html = admin_client.get(f"/streams/{stream.stream_id}/disable/", HTTP_HX_REQUEST="true").content.decode()
     assert "no one is disconnected" not in html
     assert "Ends the broadcast now and disconnects" in html
@@ -93,14 +77,7 @@ def test_the_disable_dialog_does_not_promise_that_no_one_is_disconnected_on_a_st
 def test_the_delete_dialog_warns_that_the_stream_is_live_even_when_the_mirror_says_idle(
     admin_client: Client, emulator: EmulatorControl
 ) -> None:
-    synced()
-    stream = mirrored(
-        emulator,
-        status="active",
-        views=214,
-        metadata={"livestream_name": "Keynote"},
-        as_mirror_says={"status": "idle"},
-    )
+    stream = live_but_mirrored_idle(emulator)
     html = admin_client.get(f"/streams/{stream.stream_id}/delete/", HTTP_HX_REQUEST="true").content.decode()
     assert "It is live now" in html
     assert "deleting it disconnects the encoder and ends the broadcast immediately." in html
