@@ -56,10 +56,23 @@ class ConsoleFormRenderer(DjangoTemplates):
 RENDERER = ConsoleFormRenderer()
 
 
+class CharactersField(forms.CharField):
+    """A CharField whose max_length is checked here only. FastPix counts characters (code points), as
+    Python's len() does; an HTML maxlength counts UTF-16 code units, so the browser would stop at 127
+    emoji and silently cut a paste FastPix would take. Too long is reported next to the field instead."""
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class MetadataRowForm(forms.Form):
     default_renderer = RENDERER
-    key = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=True, label="Key")
-    value = forms.CharField(required=False, max_length=METADATA_MAX_LENGTH, strip=False, label="Value")
+    # Keys are kept as typed: " room" is a key FastPix may hold, distinct from "room" (the spec puts no
+    # rule on keys). A key of only spaces counts as no key.
+    key = CharactersField(required=False, max_length=METADATA_MAX_LENGTH, strip=False, label="Key")
+    value = CharactersField(required=False, max_length=METADATA_MAX_LENGTH, strip=False, label="Value")
 
 
 class BaseMetadataFormSet(forms.BaseFormSet):
@@ -91,9 +104,9 @@ class BaseMetadataFormSet(forms.BaseFormSet):
                 continue
             key = form.cleaned_data.get("key", "")
             value = form.cleaned_data.get("value", "")
-            if not key and not value:
+            if not key.strip() and not value:
                 continue
-            if not key:
+            if not key.strip():
                 form.add_error("key", "Give this value a key, or clear the row.")
             elif key in seen:
                 form.add_error("key", f"The key “{key}” is used twice. Keys must be unique.")
@@ -113,7 +126,7 @@ class BaseMetadataFormSet(forms.BaseFormSet):
             if form.cleaned_data.get("DELETE"):
                 continue
             key = form.cleaned_data.get("key", "")
-            if key:
+            if key.strip():
                 result[key] = form.cleaned_data.get("value", "")
         return result
 
@@ -176,7 +189,7 @@ class StreamSettingsForm(forms.Form):
 
 class CreateStreamForm(forms.Form):
     default_renderer = RENDERER
-    name = forms.CharField(
+    name = CharactersField(
         label="Name",
         max_length=METADATA_MAX_LENGTH,
         help_text="Shown in the console (stored as the livestream_name metadata key).",

@@ -691,17 +691,24 @@ def _attach_field_errors(
     exc: ValidationFailed, form: StreamSettingsForm | CreateStreamForm, formset: Any
 ) -> None:
     """Put FastPix's 422 field errors next to the field they name (contract §7)."""
-    rows = {row.cleaned_data.get("key"): row for row in formset.forms if hasattr(row, "cleaned_data")}
+    rows = {
+        row.cleaned_data.get("key"): row
+        for row in formset.forms
+        if hasattr(row, "cleaned_data") and not row.cleaned_data.get("DELETE")
+    }
     for error in exc.fields or ():
-        name = (
-            error.field.rsplit(".", 1)[-1] if error.field.startswith("inputMediaSettings.") else error.field
-        )
+        # The create body nests its settings (inputMediaSettings.metadata.<key>); the PATCH body does not.
+        # Only that prefix is removed: a metadata key may itself contain dots or look like a setting.
+        name = error.field.removeprefix("inputMediaSettings.")
+        key = name[len("metadata.") :] if name.startswith("metadata.") else None
         if name == "reconnectWindow":
             form.add_error("reconnect_window", f"FastPix: {error.message}")
         elif name == "maxResolution" and "max_resolution" in form.fields:
             form.add_error("max_resolution", f"FastPix: {error.message}")
-        elif error.field.startswith("metadata.") and error.field[len("metadata.") :] in rows:
-            rows[error.field[len("metadata.") :]].add_error("value", f"FastPix: {error.message}")
+        elif key is not None and key in rows:
+            rows[key].add_error("value", f"FastPix: {error.message}")
+        elif key == NAME_KEY and "name" in form.fields:  # the create form's Name is that entry
+            form.add_error("name", f"FastPix: {error.message}")
         else:
             form.add_error(None, f"FastPix: {error.field} {error.message}")
     if not exc.fields:
