@@ -87,7 +87,8 @@ def test_the_chart_scales_to_a_round_top_and_draws_every_sample_of_a_short_broad
     assert chart is not None
     assert chart.points == 4
     assert [tick.label for tick in chart.y_ticks] == ["0", "50", "100"]
-    first, *_, last = chart.line.split(" ")
+    (segment,) = chart.segments
+    first, *_, last = segment.line.split(" ")
     assert first == f"{chart.left:.1f},{chart.bottom:.1f}"  # 0 viewers at the start: the bottom-left corner
     assert float(last.split(",")[0]) == chart.right
     assert len(chart.x_ticks) == 3

@@ -177,7 +177,23 @@ def test_a_round_against_a_failing_fastpix_stops_early_instead_of_calling_every_
     assert 5 <= len(emulator.requests(path_regex=COUNT_PATH)) < 10  # not 20
 
 
-def test_thinning_keeps_the_first_sample_of_each_minute_once_samples_are_older_than_the_keep_days(
+def test_thinning_keeps_a_peak_in_the_middle_of_a_minute_and_the_earliest_of_equals(settings: Any) -> None:
+    """An old recording's peak is read from its thinned samples: the minute's peak must be what stays."""
+    settings.SAMPLE_KEEP_DAYS = 30
+    old = (timezone.now() - timedelta(days=31)).replace(hour=12, minute=0, second=0, microsecond=0)
+    stream = "c" * 32
+    views = {0: 10, 5: 20, 10: 500, 15: 30, 20: 15, 60: 40, 65: 40, 70: 7}
+    ViewerSample.objects.bulk_create(
+        [ViewerSample(stream_id=stream, at=old + timedelta(seconds=n), views=v) for n, v in views.items()]
+    )
+
+    assert run_job(job("thin"), Context.standalone())
+
+    kept = ViewerSample.objects.filter(stream_id=stream).order_by("at").values_list("at", "views")
+    assert list(kept) == [(old + timedelta(seconds=10), 500), (old + timedelta(seconds=60), 40)]
+
+
+def test_thinning_keeps_the_highest_sample_of_each_minute_once_samples_are_older_than_the_keep_days(
     settings: Any,
 ) -> None:
     settings.SAMPLE_KEEP_DAYS = 30
@@ -201,7 +217,7 @@ def test_thinning_keeps_the_first_sample_of_each_minute_once_samples_are_older_t
         .order_by("stream_id", "at")
         .values_list("stream_id", "views")
     )
-    assert list(kept) == [(stream_a, 0), (stream_a, 60), (stream_b, 0), (stream_b, 60)]
+    assert list(kept) == [(stream_a, 10), (stream_a, 119), (stream_b, 10), (stream_b, 119)]
     assert ViewerSample.objects.filter(at__gte=recent).count() == 3  # recent samples stay whole
     run = WorkerRun.objects.get(job="thin")
     assert run.detail["deleted"] == 8

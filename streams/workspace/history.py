@@ -6,7 +6,10 @@ Definitions, kept simple on purpose:
 - A *broadcast's samples*: while the stream is live, the samples since the mirror's `live_since`. When it
   is not, the last broadcast's: the newest run of samples with no gap longer than `BROADCAST_GAP` (the
   sampler writes one every VIEWER_COUNT_TTL while a stream is live, and none while it is not, so a gap is
-  the time between two broadcasts).
+  the time between two broadcasts). Samples older than SAMPLE_KEEP_DAYS are thinned to one a minute, so
+  between those a gap may be a minute longer before it separates two broadcasts.
+- The chart's line stops where no sample was taken for longer than that gap (the worker was down): it
+  does not draw a steady audience nobody measured.
 - A *recording's peak*: the highest sample of its stream taken between the recording's creation minus its
   duration and its creation, widened by one sampling period on each side (the sampler's granularity).
   FastPix creates the recording when the broadcast ends, so that span is the broadcast. (After a
@@ -16,9 +19,11 @@ Definitions, kept simple on purpose:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Literal
 
 from django.conf import settings
@@ -35,6 +40,8 @@ BROADCAST_GAP_FLOOR = timedelta(seconds=60)
 LAST_BROADCAST_LOOKBACK = timedelta(hours=24)
 # The chart draws at most this many points; longer broadcasts keep each bucket's lowest and highest.
 MAX_POINTS = 300
+# Samples older than SAMPLE_KEEP_DAYS are one a minute: neighbours may be this much farther apart.
+THINNED_SLACK = timedelta(minutes=1)
 TIMELINE_SIZE = 60
 
 
@@ -55,6 +62,19 @@ class Point:
     views: int
 
 
+def thinned_before() -> datetime:
+    """Samples older than this may have been thinned to one of each minute (sampler.thin)."""
+    return timezone.now() - timedelta(days=settings.SAMPLE_KEEP_DAYS)
+
+
+def too_far(earlier: Point, later: Point, gap: timedelta, thinned: datetime) -> bool:
+    """Whether two neighbouring samples are farther apart than `gap`: no sample was taken between them.
+    Thinning keeps one sample of each minute (its highest), which leaves neighbours up to a minute farther
+    apart than the sampler wrote them (two minutes at most): that is no gap in the broadcast."""
+    allowed = gap + THINNED_SLACK if earlier.at < thinned else gap
+    return later.at - earlier.at > allowed
+
+
 def _points(stream_id: str, since: datetime, until: datetime | None = None) -> list[Point]:
     samples = ViewerSample.objects.filter(stream_id=stream_id, at__gte=since)
     if until is not None:
@@ -63,9 +83,10 @@ def _points(stream_id: str, since: datetime, until: datetime | None = None) -> l
 
 
 def last_run(points: Sequence[Point], gap: timedelta) -> list[Point]:
-    """The newest run of points with no gap longer than `gap` between two neighbours."""
+    """The newest run of points with no gap longer than `gap` between two neighbours (see `too_far`)."""
+    thinned = thinned_before()
     start = len(points) - 1
-    while start > 0 and points[start].at - points[start - 1].at <= gap:
+    while start > 0 and not too_far(points[start - 1], points[start], gap, thinned):
         start -= 1
     return list(points[max(start, 0) :])
 
@@ -119,12 +140,20 @@ WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 52, 628, 30, 186
 
 
-@dataclass(frozen=True)
-class Chart:
-    """An SVG line chart's geometry in a fixed viewBox; the template draws it (static/css/app.css colours it)."""
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One unbroken stretch of the line: the samples between two gaps (the worker was down meanwhile)."""
 
     line: str  # "x,y x,y …" for <polyline points>
     area: str  # the same, closed along the time axis, for <polygon points>
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG line chart's geometry in a fixed viewBox; the template draws it (static/css/app.css colours it).
+    Where no sample was taken for longer than the broadcast gap the line stops: nothing is drawn there."""
+
+    segments: tuple[Segment, ...]
     last_x: float
     last_y: float
     x_ticks: tuple[Tick, ...]
@@ -170,9 +199,20 @@ def chart(points: Sequence[Point]) -> Chart | None:
     def y(views: float) -> float:
         return round(BOTTOM - (BOTTOM - TOP) * views / top_value, 1)
 
-    coordinates = [(x(p.at), y(p.views)) for p in drawn]
-    line = " ".join(f"{cx},{cy}" for cx, cy in coordinates)
-    area = f"{coordinates[0][0]},{BOTTOM} {line} {coordinates[-1][0]},{BOTTOM}"
+    # The gaps are found among all the samples: downsampling leaves drawn neighbours farther apart.
+    gap, thinned = broadcast_gap(), thinned_before()
+    gap_starts = [a.at for a, b in pairwise(points) if too_far(a, b, gap, thinned)]
+    runs: list[list[tuple[float, float]]] = []
+    for previous, point in zip([None, *drawn], drawn, strict=False):
+        # A gap starts at a sample from `previous` on and before `point`: the line breaks there.
+        if previous is None or bisect_left(gap_starts, previous.at) < bisect_left(gap_starts, point.at):
+            runs.append([])
+        runs[-1].append((x(point.at), y(point.views)))
+    segments = []
+    for run in runs:
+        line = " ".join(f"{cx},{cy}" for cx, cy in run)
+        segments.append(Segment(line, f"{run[0][0]},{BOTTOM} {line} {run[-1][0]},{BOTTOM}"))
+    coordinates = runs[-1]
     with_seconds = span < 600
     middle = start + (end - start) / 2
     x_ticks = [Tick(x(start), _time_label(start, with_seconds))]
@@ -183,8 +223,7 @@ def chart(points: Sequence[Point]) -> Chart | None:
         ]
     y_values = sorted({0, top_value // 2, top_value}) if top_value > 1 else [0, 1]
     return Chart(
-        line=line,
-        area=area,
+        segments=tuple(segments),
         last_x=coordinates[-1][0],
         last_y=coordinates[-1][1],
         x_ticks=tuple(x_ticks),

@@ -112,7 +112,7 @@ def _minute(moment: datetime) -> datetime:
 
 
 def thin(ctx: Context) -> dict[str, Any]:
-    """Samples older than SAMPLE_KEEP_DAYS become one per stream per minute (the first of each minute).
+    """Samples older than SAMPLE_KEEP_DAYS become one per stream per minute (the minute's highest).
     Idempotent; each run starts where the last successful one stopped, in spans of whole minutes, and
     deletes in small transactions so the sampler's writes never wait long."""
     cutoff = _minute(timezone.now() - timedelta(days=settings.SAMPLE_KEEP_DAYS))
@@ -127,15 +127,19 @@ def thin(ctx: Context) -> dict[str, Any]:
     while start < cutoff:
         ctx.check()
         end = min(start + THIN_SPAN, cutoff)
-        kept: set[tuple[str, datetime]] = set()
+        # Each minute keeps its highest sample (the earliest of equals), so a recording's peak survives.
+        kept: dict[tuple[str, datetime], tuple[int, int]] = {}  # (stream, minute) -> (sample id, views)
         doomed: list[int] = []
         rows = ViewerSample.objects.filter(at__gte=start, at__lt=end).order_by("stream_id", "at", "id")
-        for sample_id, stream_id, at in rows.values_list("id", "stream_id", "at").iterator():
+        for sample_id, stream_id, at, views in rows.values_list("id", "stream_id", "at", "views").iterator():
             key = (stream_id, _minute(at))
-            if key in kept:
-                doomed.append(sample_id)
+            best = kept.get(key)
+            if best is None or views > best[1]:
+                if best is not None:
+                    doomed.append(best[0])
+                kept[key] = (sample_id, views)
             else:
-                kept.add(key)
+                doomed.append(sample_id)
         for offset in range(0, len(doomed), DELETE_BATCH):
             with transaction.atomic():
                 deleted += ViewerSample.objects.filter(
