@@ -419,7 +419,8 @@ def _metadata(value: Any) -> dict[str, str]:
     }
 
 
-def _datetime(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """A FastPix timestamp, aware and in UTC; None when it is missing or unreadable."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -461,7 +462,7 @@ def _parse_stream(data: dict[str, Any], *, stream_id: str = "") -> LiveStream:
         # The id asked for when FastPix's own is missing or malformed (it ends up in URLs, logs, the DB).
         stream_id=data["streamId"] if is_stream_id(data.get("streamId")) else stream_id,
         status=status,
-        created_at=_datetime(data.get("createdAt")),
+        created_at=parse_time(data.get("createdAt")),
         stream_key=_str(data.get("streamKey")),
         srt_secret=_str(data.get("srtSecret")),
         srt_playback_stream_id=_str(srt_playback.get("srtPlaybackStreamId")),
@@ -490,8 +491,8 @@ def _parse_media(data: dict[str, Any], *, media_id: str = "") -> Media:
         status=_str(data.get("status")).strip() or "Unknown",
         stream_id=_opt_str(data.get("streamId")),
         title=_opt_str(data.get("title")),
-        created_at=_datetime(data.get("createdAt")),
-        updated_at=_datetime(data.get("updatedAt")),
+        created_at=parse_time(data.get("createdAt")),
+        updated_at=parse_time(data.get("updatedAt")),
         # The spec sends "HH:MM:SS"; SDK 1.2.0 models a number of seconds, so accept both.
         duration=_opt_str(data.get("duration"))
         or (str(data["duration"]) if isinstance(data.get("duration"), int | float) else None),

@@ -185,9 +185,8 @@ class MirroredStream(models.Model):
 
     stream_id = models.CharField(max_length=32, primary_key=True)
     name = models.CharField(max_length=300)  # policy.display_name: the metadata name, else the id
-    search_text = (
-        models.TextField()
-    )  # name, id and metadata values, folded (mirror.fold): what search matches
+    # The name, the id and the metadata values, folded (mirror.fold): what search matches.
+    search_text = models.TextField()
     status = models.CharField(max_length=16)
     created_at = models.DateTimeField(null=True)  # FastPix's createdAt
     metadata = models.JSONField(default=dict)

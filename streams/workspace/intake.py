@@ -20,15 +20,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from streams.audit import clean_text, storable
-from streams.client import parse_media, parse_stream
+from streams.client import parse_media, parse_stream, parse_time
 from streams.models import MirroredStream, ReceivedEvent
 from streams.policy import is_stream_id
 from streams.workspace import mirror
@@ -290,12 +289,7 @@ def _stream_of(payload: dict[str, Any]) -> str:
 def _occurred_at(created_at: Any, received_at: datetime) -> tuple[datetime, str]:
     """The event's own time (`createdAt`), or the time of receipt when it has none the console can use.
     Never later than its receipt: a clock running ahead must not make later reads look older."""
-    try:
-        moment = parse_datetime(created_at) if isinstance(created_at, str) else None
-        # In UTC, as the database keeps it: 0001-01-01T00:00+05:00 has no UTC time (year 0).
-        moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC) if moment else None
-    except (ValueError, OverflowError):  # well-formed but impossible, e.g. month 13, or before year 1 in UTC
-        moment = None
+    moment = parse_time(created_at)  # in UTC, as the database keeps it; None when unusable
     if moment is None:
         return received_at, "No usable createdAt: ordered by the time of receipt."
     if moment > received_at:
